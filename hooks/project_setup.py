@@ -1,0 +1,110 @@
+"""Finish a freshly rendered project: CI files, data, git, DVC, first commit.
+
+Imported by the post-generation hook (standard library only) and by the template's tests.
+When git or dvc is not on PATH the project is still generated, and the exact commands to
+run afterwards are printed instead.
+"""
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from answers import remote_url, source_csv
+
+CI_FILES = {"github": ".github", "gitlab": ".gitlab-ci.yml"}
+REMOTE_NAME = "storage"
+COMMIT_MESSAGE = "Initial project from cookiecutter-dvc-mlflow"
+
+
+class SetupError(RuntimeError):
+    """A git or dvc command failed while setting the project up."""
+
+
+def remove_unselected_ci(project: Path, ci: str) -> None:
+    for name, path in CI_FILES.items():
+        if name != ci:
+            target = project / path
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
+
+def copy_dataset(project: Path, source: Path, raw_csv: str) -> Path:
+    destination = project / raw_csv
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)
+    return destination
+
+
+def git_identity_args(project: Path, answers: dict) -> list[str]:
+    """`-c user.*` options when git has no identity configured, so the first commit works."""
+    configured = subprocess.run(
+        ["git", "config", "user.email"], cwd=project, capture_output=True, text=True, check=False
+    )
+    if configured.stdout.strip():
+        return []
+    email = f"{answers['package_name']}@localhost"
+    return ["-c", f"user.name={answers['author_name']}", "-c", f"user.email={email}"]
+
+
+def dvc_commands(answers: dict) -> list[list[str]]:
+    """DVC set-up in order: init, autostage, the remote, then tracking the raw data."""
+    commands = [["dvc", "init", "--quiet"], ["dvc", "config", "core.autostage", "true"]]
+    if answers["dvc_remote"] != "none":
+        commands.append(["dvc", "remote", "add", "--default", REMOTE_NAME, remote_url(answers)])
+    endpoint = answers["s3_endpoint_url"].strip()
+    if answers["dvc_remote"] == "s3" and endpoint:
+        commands.append(["dvc", "remote", "modify", REMOTE_NAME, "endpointurl", endpoint])
+    commands.append(["dvc", "add", "--quiet", answers["__raw_csv"]])
+    return commands
+
+
+def setup_commands(answers: dict, identity: list[str]) -> list[list[str]]:
+    """Every command that turns the rendered folder into a git + DVC repository."""
+    return [
+        ["git", "init", "--quiet"],
+        *dvc_commands(answers),
+        ["git", "add", "--all"],
+        ["git", *identity, "commit", "--quiet", "-m", COMMIT_MESSAGE],
+    ]
+
+
+def run(command: list[str], project: Path) -> None:
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        reason = detail[-1] if detail else f"exit status {done.returncode}"
+        raise SetupError(f"`{shlex.join(command)}` failed: {reason}")
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in ("git", "dvc") if shutil.which(tool) is None]
+
+
+def manual_steps(project: Path, missing: list[str], commands: list[list[str]]) -> str:
+    lines = [
+        f"NOTE: {' and '.join(missing)} not found on PATH, so {project.name} is not a git + DVC "
+        "repository yet.",
+        "Install them (e.g. `pip install -e .` in the project's virtualenv installs DVC), then run:",
+        f"  cd {shlex.quote(str(project))}",
+        *(f"  {shlex.join(command)}" for command in commands),
+    ]
+    return "\n".join(lines)
+
+
+def finish(answers: dict, project: Path) -> str:
+    """Run every post-generation step; returns the message to show the user."""
+    remove_unselected_ci(project, answers["ci"])
+    copy_dataset(project, source_csv(answers), answers["__raw_csv"])
+    missing = missing_tools()
+    if missing:
+        return manual_steps(project, missing, setup_commands(answers, []))
+    for command in setup_commands(answers, git_identity_args(project, answers)):
+        run(command, project)
+    return (
+        f"Created {project.name}: a git + DVC repository with {answers['__raw_csv']} tracked.\n"
+        f"Next: cd {shlex.quote(str(project))} && python -m venv .venv && "
+        ". .venv/bin/activate && pip install -e '.[dev]' && dvc repro"
+    )

@@ -1,0 +1,95 @@
+"""Shared set-up for the template's tests: tools on PATH, isolated git, bake helpers."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from itertools import product
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+CUSTOM_CSV = Path(__file__).resolve().parent / "data" / "customers.csv"
+CUSTOM_TARGETS = {"classification": "churned", "regression": "monthly_fee"}
+SAMPLE_TASKS = {"wine": "classification", "breast_cancer": "classification", "diabetes": "regression"}
+TEST_GIT_IDENTITY = ["-c", "user.name=Template Tests", "-c", "user.email=tests@localhost"]
+
+
+def choices(key: str) -> list[str]:
+    return json.loads((TEMPLATE / "cookiecutter.json").read_text())[key]
+
+
+@dataclass(frozen=True)
+class Combo:
+    """One valid set of answers, with a readable id for test reports."""
+
+    dataset: str
+    task: str
+    model: str
+    dvc_remote: str = "local"
+    ci: str = "github"
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return "-".join((self.dataset, self.task[:5], self.model, self.dvc_remote, self.ci))
+
+    def context(self, **overrides: str) -> dict:
+        answers = {"dataset": self.dataset, "task": self.task, "model": self.model,
+                   "dvc_remote": self.dvc_remote, "ci": self.ci}  # fmt: skip
+        if self.dataset == "custom":
+            answers |= {"custom_csv": str(CUSTOM_CSV), "target_column": CUSTOM_TARGETS[self.task]}
+        if self.dvc_remote == "s3":
+            answers |= {"dvc_remote_url": "s3://team-bucket/dvc", "s3_endpoint_url": "http://127.0.0.1:9000"}
+        return answers | self.extra | overrides
+
+
+def dataset_tasks(dataset: str) -> list[str]:
+    return list(CUSTOM_TARGETS) if dataset == "custom" else [SAMPLE_TASKS[dataset]]
+
+
+def all_combinations() -> list[Combo]:
+    """Every valid combination of the choice answers, derived from cookiecutter.json."""
+    return [
+        Combo(dataset, task, model, remote, ci)
+        for dataset, model, remote, ci in product(
+            choices("dataset"), choices("model"), choices("dvc_remote"), choices("ci")
+        )
+        for task in dataset_tasks(dataset)
+    ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_tools(tmp_path_factory):
+    """The venv's dvc on PATH, no analytics, and a git with no user config or identity."""
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ["DVC_NO_ANALYTICS"] = "1"
+    empty = tmp_path_factory.mktemp("git") / "gitconfig"
+    empty.write_text("")
+    os.environ["GIT_CONFIG_GLOBAL"] = str(empty)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    for variable in ("MLFLOW_TRACKING_URI", "DVC_ROOT", "GIT_DIR", "GIT_WORK_TREE"):
+        os.environ.pop(variable, None)
+
+
+def run(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a command, returning its result; the caller asserts on the exit code."""
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env=env, check=False
+    )
+
+
+def git(project: Path, *args: str) -> str:
+    done = run(["git", *TEST_GIT_IDENTITY, *args], project)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def bake_ok(cookies, context: dict) -> Path:
+    """Bake with `context` and return the project path, failing loudly if the bake failed."""
+    result = cookies.bake(extra_context=context)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    return Path(result.project_path)

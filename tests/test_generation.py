@@ -1,0 +1,116 @@
+"""Fast tier: every valid combination bakes into a clean, committed git + DVC project."""
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from configobj import ConfigObj
+
+from .conftest import TEMPLATE, Combo, all_combinations, bake_ok, git, run
+
+COMBINATIONS = all_combinations()
+LEFTOVER_JINJA = re.compile(r"\{\{|\{%|\{#|\bcookiecutter\.")
+PACKAGE = "wine_classifier"
+
+
+def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
+    """The files git tracks in a fresh project, written out so the test can disagree."""
+    raw = "data/raw/" + ("data" if combo.dataset == "custom" else combo.dataset) + ".csv"
+    files = {
+        ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md",
+        "dvc.yaml", "params.yaml", "pyproject.toml", "data/raw/.gitignore", f"{raw}.dvc",
+        f"src/{package}/__init__.py", f"src/{package}/__main__.py", f"src/{package}/files.py",
+        f"src/{package}/params.py", f"src/{package}/paths.py", f"src/{package}/tracking.py",
+        f"src/{package}/stages/__init__.py", f"src/{package}/stages/prepare.py",
+        f"src/{package}/stages/train.py", f"src/{package}/stages/evaluate.py",
+        "tests/__init__.py", "tests/conftest.py", "tests/test_params.py", "tests/test_stages.py",
+        "tests/test_tracking.py", "tests/test_pipeline_definition.py",
+    }  # fmt: skip
+    if combo.ci == "github":
+        files.add(".github/workflows/ci.yml")
+    if combo.ci == "gitlab":
+        files.add(".gitlab-ci.yml")
+    return files
+
+
+def text_files(project: Path) -> list[Path]:
+    tracked = git(project, "ls-files").split()
+    return [project / name for name in tracked if not name.endswith(".csv")]
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def check_git_state(project: Path, combo: Combo) -> None:
+    """Exactly the chosen files are committed, in one complete first commit."""
+    assert set(git(project, "ls-files").split("\n")) - {""} == expected_files(combo)
+    assert git(project, "status", "--porcelain") == "", "the first commit must be complete"
+    assert len(git(project, "log", "--oneline").splitlines()) == 1
+
+
+def check_no_leftover_jinja(project: Path) -> None:
+    for path in text_files(project):
+        match = LEFTOVER_JINJA.search(path.read_text(encoding="utf-8"))
+        assert match is None, f"unrendered Jinja in {path.name}: {match.group(0)!r}"
+
+
+def check_config_files(project: Path, combo: Combo) -> None:
+    """YAML and TOML parse, and params.yaml holds the chosen task and model."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["data"]["task"] == combo.task
+    assert params["train"]["model"] == combo.model
+    assert list(yaml.safe_load((project / "dvc.yaml").read_text())["stages"]) == [
+        "prepare", "train", "evaluate"
+    ]  # fmt: skip
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
+    if combo.ci == "github":
+        workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+        assert "pytest" in str(workflow["jobs"])
+    if combo.ci == "gitlab":
+        assert "pytest" in str(yaml.safe_load((project / ".gitlab-ci.yml").read_text()))
+
+
+def check_raw_data(project: Path, combo: Combo) -> None:
+    """The chosen data set is in data/raw/, byte for byte, and DVC tracks that exact file."""
+    raw = next((project / "data" / "raw").glob("*.csv"))
+    source = combo.context().get("custom_csv") or TEMPLATE / "sample_data" / raw.name
+    assert md5(raw) == md5(Path(source))
+    tracked = yaml.safe_load(raw.with_name(raw.name + ".dvc").read_text())["outs"][0]
+    assert tracked["md5"] == md5(raw)
+
+
+def check_dvc_config(project: Path, combo: Combo) -> None:
+    config = ConfigObj(str(project / ".dvc" / "config"))
+    assert config["core"]["autostage"] == "true"
+    if combo.dvc_remote == "none":
+        assert "remote" not in config["core"]
+        return
+    assert config["core"]["remote"] == "storage"
+    remote = config['remote "storage"']
+    if combo.dvc_remote == "local":
+        assert Path(remote["url"]).is_absolute(), "a clone elsewhere must reach the same remote"
+    else:
+        assert remote["url"] == "s3://team-bucket/dvc"
+        assert remote["endpointurl"] == "http://127.0.0.1:9000"
+
+
+def check_ruff(project: Path) -> None:
+    for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."]):
+        done = run(command, project)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("combo", COMBINATIONS, ids=[c.id for c in COMBINATIONS])
+def test_bake(cookies, combo):
+    """The bake succeeds; files, config, data and first commit are exactly as chosen."""
+    project = bake_ok(cookies, combo.context())
+    check_git_state(project, combo)
+    check_no_leftover_jinja(project)
+    check_config_files(project, combo)
+    check_raw_data(project, combo)
+    check_dvc_config(project, combo)
+    check_ruff(project)

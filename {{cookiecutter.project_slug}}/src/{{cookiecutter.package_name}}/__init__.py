@@ -1,0 +1,1 @@
+"""{{ cookiecutter.package_name }}: a DVC pipeline (prepare -> train -> evaluate) tracked in MLflow."""

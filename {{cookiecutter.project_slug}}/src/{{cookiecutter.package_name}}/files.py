@@ -1,0 +1,53 @@
+"""Write outputs atomically and hash them the way DVC does.
+
+A stage that dies half-way must not leave a truncated output behind for the next stage
+(or for `dvc commit`) to pick up, so every write goes to a temporary file first and is
+renamed into place.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Write `payload` to `path` via a temporary file in the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.chmod(temporary, 0o666 & ~current_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
+    write_bytes_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+
+
+def write_json_atomic(data: Any, path: Path) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def md5_of(path: Path) -> str:
+    """The md5 of a file's bytes: the hash DVC 3 records for it in dvc.lock."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,223 @@
+"""The MLflow side of the pipeline: where the store is, what a run records, who is champion.
+
+The default store is a SQLite file at the main repository's root. Stages find that root
+through DVC_ROOT, which DVC sets for every stage, also inside the temporary copies that
+`dvc exp run --queue` works in, so queued experiments land in the same store instead of
+in a copy that is deleted afterwards. Creating the store, registering a version and
+moving the `champion` alias happen under one file lock, so parallel workers neither race
+in the schema migration nor overwrite each other's champion decision.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from filelock import FileLock
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from . import paths
+from .files import md5_of
+
+CONFIGURED_TRACKING_URI = {{ cookiecutter.mlflow_tracking_uri | tojson }}
+EXPERIMENT_NAME = {{ cookiecutter.project_slug | tojson }}
+REGISTERED_MODEL_NAME = {{ cookiecutter.registered_model_name | tojson }}
+CHAMPION_ALIAS = "champion"
+STORE_FILE = "mlflow.db"
+ARTIFACT_DIR = "mlartifacts"
+LOCK_FILE = ".mlflow.lock"
+KEY_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "dvc")
+MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy")
+
+
+def project_root() -> Path:
+    """The main repository's root: DVC_ROOT under DVC, else the nearest dir with dvc.yaml."""
+    if os.environ.get("DVC_ROOT"):
+        return Path(os.environ["DVC_ROOT"]).resolve()
+    here = Path.cwd().resolve()
+    return next((p for p in (here, *here.parents) if (p / "dvc.yaml").exists()), here)
+
+
+def tracking_uri() -> str:
+    """MLFLOW_TRACKING_URI if set, else the URI chosen at bake time, else the SQLite file."""
+    configured = os.environ.get("MLFLOW_TRACKING_URI") or CONFIGURED_TRACKING_URI
+    return configured or f"sqlite:///{project_root() / STORE_FILE}"
+
+
+@contextmanager
+def store_lock() -> Iterator[None]:
+    """Serialise store creation and registry decisions across parallel stage processes."""
+    with FileLock(str(project_root() / LOCK_FILE), timeout=600):
+        yield
+
+
+def open_store() -> mlflow.MlflowClient:
+    """Point MLflow at the store, creating its schema and our experiment exactly once."""
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    with store_lock():
+        client = mlflow.MlflowClient(uri)
+        if client.get_experiment_by_name(EXPERIMENT_NAME) is None:
+            artifacts = project_root() / ARTIFACT_DIR
+            location = artifacts.as_uri() if uri.startswith("sqlite:") else None
+            client.create_experiment(EXPERIMENT_NAME, artifact_location=location)
+    mlflow.set_experiment(EXPERIMENT_NAME)
+    return client
+
+
+def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"train": {"seed": 1}} -> {"train.seed": 1}, the shape MLflow params take."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def git(*args: str) -> str | None:
+    """Output of a git command in the working directory, or None outside a repository."""
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_dirty() -> bool:
+    """True when tracked source differs from the commit; pipeline outputs do not count."""
+    changes = git(
+        "status", "--porcelain", "--untracked-files=no", "--", ".",
+        f":(exclude){paths.DVC_LOCK.as_posix()}", f":(exclude){paths.METRICS.parent.as_posix()}",
+    )  # fmt: skip
+    return bool(changes)
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def lineage_tags(params: Mapping[str, Any], model_md5: str) -> dict[str, str]:
+    """Everything needed to rebuild this run: code, data, params, environment."""
+    tags = {
+        "lineage.git_commit": git("rev-parse", "HEAD") or "unknown",
+        "lineage.git_dirty": str(git_dirty()).lower(),
+        "lineage.params_hash": params_hash(params),
+        "lineage.model_md5": model_md5,
+        "lineage.python": platform.python_version(),
+    }
+    for path in paths.DATA_LINEAGE:
+        tags[f"lineage.data_md5.{path.as_posix()}"] = md5_of(path)
+    for package in KEY_PACKAGES:
+        tags[f"lineage.package.{package}"] = package_version(package)
+    for variable, tag in (
+        ("DVC_EXP_NAME", "dvc.exp_name"),
+        ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev"),
+    ):
+        if os.environ.get(variable):
+            tags[tag] = os.environ[variable]
+    return tags
+
+
+def is_better(candidate: float, incumbent: float | None, direction: str) -> bool:
+    """Whether `candidate` beats `incumbent` (None: there is no incumbent)."""
+    if incumbent is None:
+        return True
+    return candidate > incumbent if direction == "maximize" else candidate < incumbent
+
+
+def version_with_md5(client: mlflow.MlflowClient, model_md5: str) -> Any | None:
+    """The registered version whose model file has these exact bytes, if there is one."""
+    versions = client.search_model_versions(f"name = '{REGISTERED_MODEL_NAME}'")
+    return next((v for v in versions if v.tags.get("model_md5") == model_md5), None)
+
+
+def register(client: mlflow.MlflowClient, model_uri: str, model_md5: str) -> Any:
+    """Register the model, unless a version with identical bytes already exists."""
+    existing = version_with_md5(client, model_md5)
+    if existing is not None:
+        return existing
+    return mlflow.register_model(model_uri, REGISTERED_MODEL_NAME, tags={"model_md5": model_md5})
+
+
+def current_champion(client: mlflow.MlflowClient) -> Any | None:
+    try:
+        return client.get_model_version_by_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS)
+    except MlflowException:
+        return None
+
+
+def promote_if_better(
+    client: mlflow.MlflowClient, version: Any, metric: str, value: float, direction: str
+) -> bool:
+    """Move `champion` to `version` when its metric beats the champion's; True if it holds it."""
+    champion = current_champion(client)
+    if champion is not None and champion.version == version.version:
+        return True
+    incumbent = None
+    if champion is not None:
+        incumbent = client.get_run(champion.run_id).data.metrics.get(metric)
+    if not is_better(value, incumbent, direction):
+        return False
+    client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
+    return True
+
+
+def model_requirements() -> list[str]:
+    """Pinned requirements for the logged model; passing them skips MLflow's slow inference."""
+    return [f"{name}=={package_version(name)}" for name in MODEL_REQUIREMENTS]
+
+
+def record_run(
+    model: Any,
+    features: Any,
+    metrics: Mapping[str, float],
+    params: Mapping[str, Any],
+    evaluate_params: Mapping[str, str],
+) -> dict[str, Any]:
+    """Log one MLflow run for this pipeline execution, register the model, settle `champion`."""
+    client = open_store()
+    model_md5 = md5_of(paths.MODEL)
+    example = features.head(5)
+    with mlflow.start_run(run_name=os.environ.get("DVC_EXP_NAME")) as run:
+        mlflow.log_params(flatten(params))
+        mlflow.log_metrics(dict(metrics))
+        mlflow.set_tags(lineage_tags(params, model_md5))
+        for path in (paths.METRICS, paths.PREDICTIONS, paths.PARAMS):
+            mlflow.log_artifact(str(path), artifact_path="pipeline")
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            pip_requirements=model_requirements(),
+            # The same format as models/model.pkl; skops would need every type whitelisted.
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+        )
+        metric, direction = evaluate_params["primary_metric"], evaluate_params["direction"]
+        with store_lock():
+            version = register(client, info.model_uri, model_md5)
+            champion = promote_if_better(client, version, metric, metrics[metric], direction)
+        mlflow.set_tags(
+            {"registry.version": version.version, "registry.champion": str(champion).lower()}
+        )
+    return {"run_id": run.info.run_id, "version": version.version, "champion": champion}

@@ -1,0 +1,38 @@
+"""Shared fixtures: small synthetic tables, and a throwaway MLflow store per test."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def synthetic_frame(task: str, rows: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Numeric and text columns with gaps, like a real CSV, and a learnable target."""
+    rng = np.random.default_rng(seed)
+    size = rng.normal(size=rows)
+    colour = rng.choice(["red", "green", "blue"], size=rows).astype(object)
+    colour[::7] = np.nan
+    weight = rng.normal(size=rows)
+    weight[::5] = np.nan
+    if task == "classification":
+        target = np.where(size > 0, "big", "small")
+    else:
+        target = 3 * size + rng.normal(scale=0.1, size=rows)
+    return pd.DataFrame({"size": size, "colour": colour, "weight": weight, "label": target})
+
+
+@pytest.fixture(params=["classification", "regression"])
+def task(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def frame(task: str) -> pd.DataFrame:
+    return synthetic_frame(task)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """An empty SQLite MLflow store in tmp_path, used through the project's own tracking code."""
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    return tmp_path

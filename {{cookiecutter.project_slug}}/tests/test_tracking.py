@@ -1,0 +1,69 @@
+"""MLflow store resolution, registration without duplicates, and the champion alias."""
+
+import mlflow
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from {{ cookiecutter.package_name }} import tracking
+
+
+def test_default_store_is_sqlite_at_the_dvc_root(tmp_path, monkeypatch):
+    """Inside DVC (also in queued experiments' temp copies) the store is the main repo's."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.setattr(tracking, "CONFIGURED_TRACKING_URI", "")
+    assert tracking.tracking_uri() == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
+
+
+def test_environment_variable_wins(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert tracking.tracking_uri() == "http://tracking.example:5000"
+
+
+@pytest.mark.parametrize(
+    ("candidate", "incumbent", "direction", "better"),
+    [(0.9, 0.8, "maximize", True), (0.8, 0.9, "maximize", False), (0.8, 0.8, "maximize", False),
+     (1.0, 2.0, "minimize", True), (2.0, 1.0, "minimize", False), (5.0, None, "minimize", True)],
+)  # fmt: skip
+def test_is_better(candidate, incumbent, direction, better):
+    assert tracking.is_better(candidate, incumbent, direction) is better
+
+
+def test_flatten_nested_params():
+    assert tracking.flatten({"train": {"seed": 1, "rf": {"depth": None}}}) == {
+        "train.seed": 1,
+        "train.rf.depth": None,
+    }
+
+
+def log_version(client, score: float, md5: str):
+    """One run with a tiny model, registered the way the evaluate stage does it."""
+    with mlflow.start_run():
+        mlflow.log_metric("accuracy", score)
+        model = DummyClassifier().fit([[0], [1]], [0, 1])
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="pickle",
+        )
+        version = tracking.register(client, info.model_uri, md5)
+        return version, tracking.promote_if_better(client, version, "accuracy", score, "maximize")
+
+
+def test_champion_moves_only_to_a_better_model(store):
+    client = tracking.open_store()
+    first, first_is_champion = log_version(client, 0.7, "aaa")
+    better, better_is_champion = log_version(client, 0.9, "bbb")
+    worse, worse_is_champion = log_version(client, 0.8, "ccc")
+    assert (first_is_champion, better_is_champion, worse_is_champion) == (True, True, False)
+    assert tracking.current_champion(client).version == better.version
+
+
+def test_identical_model_bytes_reuse_their_version(store):
+    """Re-running identical lineage does not pile up duplicate registered versions."""
+    client = tracking.open_store()
+    first, _ = log_version(client, 0.7, "same-md5")
+    again, _ = log_version(client, 0.7, "same-md5")
+    assert again.version == first.version
+    assert len(client.search_model_versions(f"name = '{tracking.REGISTERED_MODEL_NAME}'")) == 1
