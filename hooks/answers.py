@@ -84,22 +84,31 @@ def csv_shape(path: Path) -> tuple[list[str], int]:
 
 def check_names(answers: dict) -> Iterator[Problem]:
     if not SLUG.fullmatch(answers["project_slug"]):
-        yield "project_slug", (
-            f"{answers['project_slug']!r} is not a valid directory name; use lowercase "
-            "letters, digits, '-' and '_', starting with a letter or digit"
+        yield (
+            "project_slug",
+            (
+                f"{answers['project_slug']!r} is not a valid directory name; use lowercase "
+                "letters, digits, '-' and '_', starting with a letter or digit"
+            ),
         )
     package = answers["package_name"]
     if not PACKAGE.fullmatch(package) or keyword.iskeyword(package):
-        yield "package_name", (
-            f"{package!r} is not an importable Python name; use lowercase letters, digits "
-            "and '_', not starting with a digit (e.g. package_name=my_project)"
+        yield (
+            "package_name",
+            (
+                f"{package!r} is not an importable Python name; use lowercase letters, digits "
+                "and '_', not starting with a digit (e.g. package_name=my_project)"
+            ),
         )
     elif package in SHADOWED_PACKAGES:
         yield "package_name", f"{package!r} would shadow a library the project uses; pick another"
     if not MODEL_NAME.fullmatch(answers["registered_model_name"]):
-        yield "registered_model_name", (
-            f"{answers['registered_model_name']!r} is not a usable registry name; "
-            "use letters, digits, '_', '-' and '.'"
+        yield (
+            "registered_model_name",
+            (
+                f"{answers['registered_model_name']!r} is not a usable registry name; "
+                "use letters, digits, '_', '-' and '.'"
+            ),
         )
 
 
@@ -152,7 +161,10 @@ def check_dataset(answers: dict) -> Iterator[Problem]:
     if answers["target_column"].strip():
         header, _ = csv_shape(sample_csv(answers))
         if target_column(answers) not in header:
-            yield "target_column", f"{target_column(answers)!r} is not a column of the {dataset} sample (columns: {', '.join(header)})"
+            yield (
+                "target_column",
+                f"{target_column(answers)!r} is not a column of the {dataset} sample (columns: {', '.join(header)})",
+            )
 
 
 def check_tracking_uri(answers: dict) -> Iterator[Problem]:
@@ -161,16 +173,22 @@ def check_tracking_uri(answers: dict) -> Iterator[Problem]:
         return
     scheme = urlparse(uri).scheme.split("+")[0]
     if scheme == "file" or not scheme or os.path.isabs(uri):
-        yield "mlflow_tracking_uri", (
-            "MLflow 3 does not accept a file store; leave it blank for the project's SQLite "
-            "store or give a server URL such as http://localhost:5000"
+        yield (
+            "mlflow_tracking_uri",
+            (
+                "MLflow 3 does not accept a file store; leave it blank for the project's SQLite "
+                "store or give a server URL such as http://localhost:5000"
+            ),
         )
     elif scheme not in TRACKING_SCHEMES:
         yield "mlflow_tracking_uri", f"scheme {scheme!r} is not supported; use one of {', '.join(TRACKING_SCHEMES)}"
     elif scheme == "sqlite" and not uri.startswith("sqlite:////"):
-        yield "mlflow_tracking_uri", (
-            "a relative sqlite URI breaks queued experiments; leave it blank for the "
-            "project's own store or give an absolute one (sqlite:////abs/path/mlflow.db)"
+        yield (
+            "mlflow_tracking_uri",
+            (
+                "a relative sqlite URI breaks queued experiments; leave it blank for the "
+                "project's own store or give an absolute one (sqlite:////abs/path/mlflow.db)"
+            ),
         )
     elif scheme in ("http", "https") and not urlparse(uri).hostname:
         yield "mlflow_tracking_uri", f"{uri!r} has no host; use e.g. http://localhost:5000"

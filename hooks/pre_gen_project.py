@@ -15,9 +15,10 @@ def main() -> None:
     from answers import problems
 
     found = problems(context)
-    for line in found:
-        print(line, file=sys.stderr)
     if found:
+        # The first problem only: later ones are often its echo (a bad slug makes a bad
+        # package name), and one fix at a time keeps the message clear.
+        print(found[0], file=sys.stderr)
         sys.exit(1)
 
 

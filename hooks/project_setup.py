@@ -85,8 +85,7 @@ def missing_tools() -> list[str]:
 
 def manual_steps(project: Path, missing: list[str], commands: list[list[str]]) -> str:
     lines = [
-        f"NOTE: {' and '.join(missing)} not found on PATH, so {project.name} is not a git + DVC "
-        "repository yet.",
+        f"NOTE: {' and '.join(missing)} not found on PATH, so {project.name} is not a git + DVC repository yet.",
         "Install them (e.g. `pip install -e .` in the project's virtualenv installs DVC), then run:",
         f"  cd {shlex.quote(str(project))}",
         *(f"  {shlex.join(command)}" for command in commands),

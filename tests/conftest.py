@@ -76,9 +76,7 @@ def isolated_tools(tmp_path_factory):
 
 def run(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run a command, returning its result; the caller asserts on the exit code."""
-    return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, env=env, check=False
-    )
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, check=False)
 
 
 def git(project: Path, *args: str) -> str:

@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   bake a default project in demo/ and run its pipeline, as a user would
+#   make test   the template's tests (fast tier: every option combination; slow tier:
+#               real `dvc repro` + MLflow journeys)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+DEMO := demo
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: demo test test-fast test-slow lint clean
+
+$(VENV)/installed: requirements-dev.txt
+	command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/installed  ## bake with defaults, install the project in its own venv, dvc repro
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	PATH="$(BIN):$$PATH" $(BIN)/cookiecutter --no-input --output-dir $(DEMO) .
+	cd $(DEMO)/wine-classifier && $(MAKE) install PYTHON=$(PYTHON) && $(MAKE) repro
+	cd $(DEMO)/wine-classifier && .venv/bin/dvc metrics show && .venv/bin/python -m wine_classifier champion
+
+test: $(VENV)/installed  ## every tier, two workers
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2
+
+test-fast: $(VENV)/installed
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 -m "not slow"
+
+test-slow: $(VENV)/installed
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 -m slow
+
+lint: $(VENV)/installed
+	$(BIN)/ruff check hooks tests scripts && $(BIN)/ruff format --check hooks tests scripts
+
+clean:
+	rm -rf $(VENV) $(DEMO)

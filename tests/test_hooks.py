@@ -1,0 +1,140 @@
+"""The hooks: bad answers are rejected cleanly, awkward text survives, missing tools are explained."""
+
+import os
+import shlex
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from .conftest import CUSTOM_CSV, TEMPLATE, bake_ok, git, run
+
+sys.path.insert(0, str(TEMPLATE / "hooks"))
+from answers import remote_url  # noqa: E402
+
+
+def write_csv(tmp_path: Path, text: str, name: str = "data.csv") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+ROWS = "".join(f"{i},{i % 2}\n" for i in range(20))
+REJECTED = [
+    # (id, answers, the key the error names)
+    ("diabetes-as-classification", {"dataset": "diabetes", "task": "classification"}, "task"),
+    ("wine-as-regression", {"dataset": "wine", "task": "regression"}, "task"),
+    ("unknown-task", {"task": "clustering"}, "task"),
+    ("custom-without-csv", {"dataset": "custom", "target_column": "y"}, "custom_csv"),
+    ("custom-csv-missing", {"dataset": "custom", "custom_csv": "/nonexistent/data.csv", "target_column": "y"}, "custom_csv"),
+    ("custom-without-target", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + ROWS}, "target_column"),
+    ("custom-target-not-a-column", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + ROWS, "target_column": "z"}, "target_column"),
+    ("custom-too-few-rows", {"dataset": "custom", "custom_csv": "CSV:x,y\n1,0\n2,1\n", "target_column": "y"}, "custom_csv"),
+    ("custom-one-column", {"dataset": "custom", "custom_csv": "CSV:y\n" + ROWS, "target_column": "y"}, "custom_csv"),
+    ("custom-not-utf8", {"dataset": "custom", "custom_csv": "BIN", "target_column": "y"}, "custom_csv"),
+    ("sample-with-custom-csv", {"dataset": "wine", "custom_csv": str(CUSTOM_CSV)}, "custom_csv"),
+    ("sample-target-not-a-column", {"dataset": "wine", "target_column": "price"}, "target_column"),
+    ("slug-with-space", {"project_slug": "my project"}, "project_slug"),
+    ("package-with-dash", {"package_name": "my-project"}, "package_name"),
+    ("package-keyword", {"package_name": "class"}, "package_name"),
+    ("package-shadows-mlflow", {"package_name": "mlflow"}, "package_name"),
+    ("package-leading-digit", {"project_name": "2024 Forecast"}, "package_name"),
+    ("python-2", {"python_version": "2.7"}, "python_version"),
+    ("python-garbage", {"python_version": "latest"}, "python_version"),
+    ("name-with-newline", {"project_name": "Two\nLines", "project_slug": "two-lines"}, "project_name"),
+    ("description-with-newline", {"description": "first\nsecond"}, "description"),
+    ("tracking-file-store", {"mlflow_tracking_uri": "file:///tmp/mlruns"}, "mlflow_tracking_uri"),
+    ("tracking-bare-path", {"mlflow_tracking_uri": "/tmp/mlruns"}, "mlflow_tracking_uri"),
+    ("tracking-relative-sqlite", {"mlflow_tracking_uri": "sqlite:///mlflow.db"}, "mlflow_tracking_uri"),
+    ("tracking-unknown-scheme", {"mlflow_tracking_uri": "ftp://host/x"}, "mlflow_tracking_uri"),
+    ("tracking-http-without-host", {"mlflow_tracking_uri": "http://"}, "mlflow_tracking_uri"),
+    ("registry-name-with-space", {"registered_model_name": "my model"}, "registered_model_name"),
+    ("s3-without-url", {"dvc_remote": "s3"}, "dvc_remote_url"),
+    ("s3-not-a-url", {"dvc_remote": "s3", "dvc_remote_url": "bucket/path"}, "dvc_remote_url"),
+    ("s3-uppercase-bucket", {"dvc_remote": "s3", "dvc_remote_url": "s3://My_Bucket/x"}, "dvc_remote_url"),
+    ("s3-bad-endpoint", {"dvc_remote": "s3", "dvc_remote_url": "s3://bucket/x", "s3_endpoint_url": "localhost:9000"}, "s3_endpoint_url"),
+    ("local-given-s3-url", {"dvc_remote": "local", "dvc_remote_url": "s3://bucket/x"}, "dvc_remote_url"),
+    ("none-given-url", {"dvc_remote": "none", "dvc_remote_url": "/tmp/store"}, "dvc_remote_url"),
+    ("endpoint-without-s3", {"dvc_remote": "local", "s3_endpoint_url": "http://localhost:9000"}, "s3_endpoint_url"),
+]  # fmt: skip
+
+
+def materialise(answers: dict, tmp_path: Path) -> dict:
+    """Turn the CSV:/BIN placeholders into real files in tmp_path."""
+    value = answers.get("custom_csv", "")
+    if value.startswith("CSV:"):
+        return answers | {"custom_csv": write_csv(tmp_path, value[4:])}
+    if value == "BIN":
+        path = tmp_path / "binary.csv"
+        path.write_bytes(b"\xff\xfe\x00\x81" * 50)
+        return answers | {"custom_csv": str(path)}
+    return answers
+
+
+@pytest.mark.parametrize(("answers", "key"), [r[1:] for r in REJECTED], ids=[r[0] for r in REJECTED])
+def test_bad_answer_is_rejected_with_one_line_and_no_directory(cookies, capfd, tmp_path, answers, key):
+    """A rejected bake exits non-zero, names the key in one ERROR line, leaves nothing behind."""
+    result = cookies.bake(extra_context=materialise(answers, tmp_path))
+    assert result.exit_code != 0
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and errors[0].startswith(f"ERROR: {key}: "), errors
+    assert list((tmp_path / "cookies" / "bake00").iterdir()) == []
+
+
+AWKWARD = {
+    "project_name": "It's \"Quoted\" \\ back {{ '{{' }} brace",
+    "author_name": 'O\'Brien "Bob" \\',
+    "description": "Says 'hi', \"bye\", C:\\path and {{ '{{' }} x {{ '}}' }} here",
+}
+
+
+def test_awkward_text_is_carried_through_verbatim(cookies):
+    """Quotes, backslashes and braces in free text land verbatim in TOML and the README."""
+    project = bake_ok(cookies, AWKWARD)
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert metadata["description"] == "Says 'hi', \"bye\", C:\\path and {{ x }} here"
+    assert metadata["authors"] == [{"name": 'O\'Brien "Bob" \\'}]
+    assert '# It\'s "Quoted" \\ back {{ brace' in (project / "README.md").read_text()
+    assert project.name == "it-s-quoted-back-brace"
+    assert run(["ruff", "check", "--no-cache", "."], project).returncode == 0
+
+
+def test_local_remote_is_absolute_and_beside_the_project_by_default(tmp_path):
+    answers = {"dvc_remote": "local", "dvc_remote_url": "", "project_slug": "demo",
+               "_output_dir": str(tmp_path)}  # fmt: skip
+    assert remote_url(answers) == str(tmp_path / "demo-dvc-storage")
+    relative = remote_url(answers | {"dvc_remote_url": "../shared/store"})
+    assert relative == str((tmp_path / "../shared/store").resolve())
+
+
+def path_without(tool: str, tmp_path: Path) -> str:
+    """A PATH holding git and the venv's Python tools except `tool`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("git", "dvc"):
+        if name != tool:
+            (bin_dir / name).symlink_to(shutil.which(name))
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize("missing", ["dvc", "git"])
+def test_missing_tool_prints_the_exact_commands_to_run(cookies, capfd, tmp_path, monkeypatch, missing):
+    """Without git or dvc the project is still generated, and the printed commands finish it."""
+    full_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", path_without(missing, tmp_path))
+    project = bake_ok(cookies, {})
+    out = capfd.readouterr().out
+    assert f"{missing} not found on PATH" in out
+    assert not (project / ".git").exists()
+
+    commands = [line.strip() for line in out.splitlines() if line.startswith("  ")][1:]
+    assert commands[0] == "git init --quiet"
+    monkeypatch.setenv("PATH", full_path)
+    for command in commands:
+        if command.startswith("git") and "commit" in command:
+            command = command.replace("git ", "git -c user.name=T -c user.email=t@localhost ", 1)
+        assert run(shlex.split(command), project).returncode == 0, command
+    assert git(project, "status", "--porcelain") == ""
+    assert "data/raw/wine.csv.dvc" in git(project, "ls-files")

@@ -1,0 +1,118 @@
+"""Slow tier: the user's real journey in a baked project, for every task x model.
+
+bake -> `dvc repro` -> a second repro does nothing -> a forced repro rebuilds identical
+bytes -> the MLflow store holds one run per execution, with params, metrics, lineage tags
+and the model registered once as `champion` -> the project's own tests pass.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+
+from .conftest import CUSTOM_TARGETS, SAMPLE_TASKS, Combo, bake_ok, git, run
+
+pytestmark = pytest.mark.slow
+
+JOURNEYS = [
+    Combo(dataset, task, model)
+    for task, dataset in (("classification", "wine"), ("regression", "diabetes"))
+    for model in ("random_forest", "linear", "hist_gradient_boosting")
+    if SAMPLE_TASKS[dataset] == task
+] + [Combo("custom", "classification", "hist_gradient_boosting")]
+METRICS = {"classification": {"accuracy", "f1_macro", "roc_auc"}, "regression": {"rmse", "mae", "r2"}}
+
+
+def project_env(project: Path) -> dict:
+    """What `pip install -e .` gives a user: the project's package importable by stages."""
+    return os.environ | {"PYTHONPATH": str(project / "src")}
+
+
+def dvc(project: Path, *args: str) -> str:
+    done = run(["dvc", *args], project, env=project_env(project))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def lock_hashes(project: Path) -> dict[str, str]:
+    """path -> md5 of every dep and out in dvc.lock."""
+    stages = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    return {
+        entry["path"]: entry["md5"]
+        for stage in stages.values()
+        for entry in stage.get("deps", []) + stage.get("outs", [])
+    }
+
+
+def store(project: Path) -> mlflow.MlflowClient:
+    return mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+
+
+def runs(project: Path, slug: str) -> list:
+    client = store(project)
+    experiment = client.get_experiment_by_name(slug)
+    return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+
+
+def check_champion_predicts_like_the_pipeline(project: Path, model_name: str, target: str) -> None:
+    """The model behind `champion`, loaded from the registry, gives the reported predictions."""
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    try:
+        champion = mlflow.sklearn.load_model(f"models:/{model_name}@champion")
+    finally:
+        mlflow.set_tracking_uri(None)
+    test = pd.read_csv(project / "data/prepared/test.csv")
+    features = test.drop(columns=[target])
+    features = features.astype({c: object for c in features.select_dtypes(exclude="number")})
+    reported = pd.read_csv(project / "reports/predictions.csv")["predicted"]
+    assert list(champion.predict(features)) == list(reported)
+
+
+@pytest.mark.parametrize("combo", JOURNEYS, ids=[c.id for c in JOURNEYS])
+def test_repro_tracks_registers_and_reproduces(cookies, combo):
+    """The whole journey for one task x model; see the module docstring."""
+    project = bake_ok(cookies, combo.context())
+    slug, model_name = project.name, project.name.replace("-", "_") + "_model"
+
+    dvc(project, "repro")
+    first_lock = lock_hashes(project)
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "first run")
+
+    dvc(project, "repro")
+    assert lock_hashes(project) == first_lock
+    assert len(runs(project, slug)) == 1, "an up-to-date pipeline must not log another run"
+    assert dvc(project, "status", "--json").strip() == "{}"
+
+    dvc(project, "repro", "--force")
+    assert lock_hashes(project) == first_lock, "a forced rerun must rebuild identical bytes"
+
+    first, forced = runs(project, slug)
+    target = CUSTOM_TARGETS[combo.task] if combo.dataset == "custom" else "target"
+    assert first.data.params["train.model"] == combo.model
+    assert first.data.params["data.target"] == target
+    assert set(first.data.metrics) == METRICS[combo.task]
+    tags = first.data.tags
+    assert tags["lineage.git_commit"] == git(project, "rev-list", "--max-parents=0", "HEAD").strip()
+    assert tags["lineage.model_md5"] == first_lock["models/model.pkl"]
+    for path in ("data/prepared/train.csv", "data/prepared/test.csv"):
+        assert tags[f"lineage.data_md5.{path}"] == first_lock[path]
+    raw = next(path for path in first_lock if path.startswith("data/raw/"))
+    assert tags[f"lineage.data_md5.{raw}"] == first_lock[raw]
+    assert forced.data.tags["lineage.git_commit"] == git(project, "rev-parse", "HEAD").strip()
+    assert first.data.tags["lineage.git_dirty"] == forced.data.tags["lineage.git_dirty"] == "false"
+
+    client = store(project)
+    versions = client.search_model_versions(f"name = '{model_name}'")
+    assert len(versions) == 1, "identical model bytes must not register a second version"
+    assert client.get_model_version_by_alias(model_name, "champion").run_id == first.info.run_id
+    artifacts = {a.path for a in client.list_artifacts(first.info.run_id, "pipeline")}
+    assert {"pipeline/metrics.json", "pipeline/predictions.csv", "pipeline/params.yaml"} <= artifacts
+    check_champion_predicts_like_the_pipeline(project, model_name, target)
+
+    own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    assert own_tests.returncode == 0, own_tests.stdout[-3000:]
