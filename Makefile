@@ -19,7 +19,7 @@ $(VENV)/installed: requirements-dev.txt
 
 demo: $(VENV)/installed  ## bake with defaults, install the project in its own venv, dvc repro
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	PATH="$(BIN):$$PATH" $(BIN)/cookiecutter --no-input --output-dir $(DEMO) .
+	PATH="$(BIN):$$PATH" $(BIN)/cookiecutter --no-input --output-dir $(DEMO) $(CURDIR)
 	cd $(DEMO)/wine-classifier && $(MAKE) install PYTHON=$(PYTHON) && $(MAKE) repro
 	cd $(DEMO)/wine-classifier && .venv/bin/dvc metrics show && .venv/bin/python -m wine_classifier champion
 

@@ -1,12 +1,18 @@
 """Turn the rendered folder into a ready git + DVC repository with its data tracked."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
 
 def read_answers() -> dict:
-    return json.loads(r"""{{ cookiecutter | tojson }}""")
+    """The answers, with `_repo_dir` made absolute: `cookiecutter .` passes it relative to
+    the directory cookiecutter started in, while this hook runs inside the new project."""
+    answers = json.loads(r"""{{ cookiecutter | tojson }}""")
+    started_in = Path(os.environ.get("PWD") or os.getcwd())
+    answers["_repo_dir"] = str(started_in / answers["_repo_dir"])
+    return answers
 
 
 def main() -> None:

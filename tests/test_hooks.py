@@ -138,3 +138,12 @@ def test_missing_tool_prints_the_exact_commands_to_run(cookies, capfd, tmp_path,
         assert run(shlex.split(command), project).returncode == 0, command
     assert git(project, "status", "--porcelain") == ""
     assert "data/raw/wine.csv.dvc" in git(project, "ls-files")
+
+
+def test_bake_from_a_relative_template_path(tmp_path):
+    """`cookiecutter .` from the template checkout works: the hooks find their helpers and data."""
+    cookiecutter = Path(sys.executable).parent / "cookiecutter"
+    command = [str(cookiecutter), "--no-input", "--output-dir", str(tmp_path), "."]
+    done = run(command, TEMPLATE, env=os.environ | {"PWD": str(TEMPLATE)})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "wine-classifier" / "data" / "raw" / "wine.csv.dvc").is_file()
