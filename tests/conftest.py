@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.services"]
+
 TEMPLATE = Path(__file__).resolve().parent.parent
 CUSTOM_CSV = Path(__file__).resolve().parent / "data" / "customers.csv"
 CUSTOM_TARGETS = {"classification": "churned", "regression": "monthly_fee"}

@@ -13,6 +13,8 @@ import json
 import os
 import platform
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
@@ -36,6 +38,18 @@ ARTIFACT_DIR = "mlartifacts"
 LOCK_FILE = ".mlflow.lock"
 KEY_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "dvc")
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy")
+# A tracking server that is down must fail the stage in seconds, not after MLflow's default
+# minutes of retries. Users can still raise these through the same environment variables.
+SERVER_CHECK_TIMEOUT_SECONDS = 10
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+
+
+class TrackingError(RuntimeError):
+    """The MLflow store cannot be reached or refused a request."""
 
 
 def project_root() -> Path:
@@ -59,9 +73,28 @@ def store_lock() -> Iterator[None]:
         yield
 
 
+def check_server(uri: str) -> None:
+    """Raise TrackingError at once when an http(s) tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    for variable, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(variable, value)
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=SERVER_CHECK_TIMEOUT_SECONDS)
+    except urllib.error.HTTPError:
+        return  # it answered; a refusal surfaces from the API call itself
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise TrackingError(
+            f"MLflow tracking server {uri} is not reachable ({reason}); start it, or point "
+            "MLFLOW_TRACKING_URI at a running one"
+        ) from None
+
+
 def open_store() -> mlflow.MlflowClient:
     """Point MLflow at the store, creating its schema and our experiment exactly once."""
     uri = tracking_uri()
+    check_server(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     with store_lock():

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -82,7 +83,11 @@ def main() -> None:
     write_json_atomic(metrics, paths.METRICS)
     write_csv_atomic(prediction_table(model, test, target), paths.PREDICTIONS)
     features = as_object_columns(test.drop(columns=[target]))
-    result = tracking.record_run(model, features, metrics, read_params(), params["evaluate"])
+    try:
+        result = tracking.record_run(model, features, metrics, read_params(), params["evaluate"])
+    except (tracking.TrackingError, MlflowException) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise SystemExit(f"ERROR: MLflow at {tracking.tracking_uri()}: {first_line}") from None
     log.info("metrics %s", metrics)
     log.info(
         "MLflow run %s; model version %s%s",

@@ -1,0 +1,106 @@
+"""Real services on loopback for the team-mode tests: PostgreSQL and an MLflow server.
+
+PostgreSQL's `initdb` refuses to run as root, so as root the cluster is created and run
+as the `postgres` user. Where the server binaries are absent the tests skip with a reason;
+.ci/run installs them, so CI always runs these tests.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from glob import glob
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def as_postgres(command: list[str]) -> list[str]:
+    """Run as the postgres user when we are root (initdb refuses root)."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def wait_for(check, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"{what} did not come up within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL cluster on 127.0.0.1 with an empty `mlflow` database."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb) not found; apt-get install postgresql")
+    data = Path(tempfile.mkdtemp(prefix="pg-test-"))
+    data.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = free_port()
+    subprocess.run(as_postgres([str(bin_dir / "initdb"), "-D", str(data / "db"), "-A", "trust",
+                                "-U", "postgres", "--no-sync"]), check=True, capture_output=True)  # fmt: skip
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log")]
+    subprocess.run(as_postgres([*pg_ctl, "-o", options, "-w", "start"]), check=True, capture_output=True)
+    try:
+        subprocess.run(as_postgres([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                                    "-U", "postgres", "mlflow"]), check=True, capture_output=True)  # fmt: skip
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/mlflow"
+    finally:
+        subprocess.run(as_postgres([*pg_ctl, "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(postgres_url, tmp_path_factory) -> Iterator[str]:
+    """`mlflow server` on loopback, backed by the PostgreSQL above, proxying artifacts."""
+    port = free_port()
+    artifacts = tmp_path_factory.mktemp("server-artifacts")
+    log = open(artifacts.parent / "mlflow-server.log", "w")  # noqa: SIM115 - closed below
+    mlflow = Path(sys.executable).parent / "mlflow"
+    server = subprocess.Popen(
+        [str(mlflow), "server", "--backend-store-uri", postgres_url, "--artifacts-destination",
+         str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: healthy(url) or server.poll() is not None, "mlflow server", 120)
+        if server.poll() is not None:
+            raise RuntimeError(f"mlflow server exited: {(artifacts.parent / 'mlflow-server.log').read_text()}")
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
