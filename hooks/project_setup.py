@@ -62,13 +62,20 @@ def dvc_commands(answers: dict) -> list[list[str]]:
 
 
 def setup_commands(answers: dict, identity: list[str]) -> list[list[str]]:
-    """Every command that turns the rendered folder into a git + DVC repository."""
-    return [
+    """Every command that turns the rendered folder into a git + DVC repository.
+
+    With a remote, DVC's git hooks go in last: `git push` then runs `dvc push`, so the
+    remote always has the data the pushed commits point to.
+    """
+    commands = [
         ["git", "init", "--quiet"],
         *dvc_commands(answers),
         ["git", "add", "--all"],
         ["git", *identity, "commit", "--quiet", "-m", COMMIT_MESSAGE],
     ]
+    if answers["dvc_remote"] != "none":
+        commands.append(["dvc", "install"])
+    return commands
 
 
 def run(command: list[str], project: Path) -> None:

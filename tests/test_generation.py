@@ -24,6 +24,7 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
         "dvc.yaml", "params.yaml", "pyproject.toml", "data/raw/.gitignore", f"{raw}.dvc",
         f"src/{package}/__init__.py", f"src/{package}/__main__.py", f"src/{package}/files.py",
         f"src/{package}/params.py", f"src/{package}/paths.py", f"src/{package}/tracking.py",
+        f"src/{package}/reproduce.py",
         f"src/{package}/stages/__init__.py", f"src/{package}/stages/prepare.py",
         f"src/{package}/stages/train.py", f"src/{package}/stages/evaluate.py",
         "tests/__init__.py", "tests/conftest.py", "tests/test_params.py", "tests/test_stages.py",
@@ -50,6 +51,8 @@ def check_git_state(project: Path, combo: Combo) -> None:
     assert set(git(project, "ls-files").split("\n")) - {""} == expected_files(combo)
     assert git(project, "status", "--porcelain") == "", "the first commit must be complete"
     assert len(git(project, "log", "--oneline").splitlines()) == 1
+    hooks_installed = (project / ".git" / "hooks" / "pre-push").is_file()
+    assert hooks_installed == (combo.dvc_remote != "none"), "git push must run dvc push when there is a remote"
 
 
 def check_no_leftover_jinja(project: Path) -> None:

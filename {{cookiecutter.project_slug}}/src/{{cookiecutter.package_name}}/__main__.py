@@ -1,34 +1,65 @@
 """Project commands: `python -m {{ cookiecutter.package_name }} <command>`.
 
-init-store   create the MLflow store and experiment once (safe to repeat)
-champion     show the registered model version that holds the `champion` alias
+init-store                  create the MLflow store and experiment once (safe to repeat)
+champion                    show the registered model version that holds `champion`
+lineage REF                 print a run's audit trail: commit, data, params, metrics, registry
+reproduce REF --into DIR    rebuild that run in DIR and check the model is byte-identical
+
+REF is a run id, models:/<name>@<alias> or models:/<name>/<version>.
 """
 
 import argparse
+from pathlib import Path
+
+from mlflow.exceptions import MlflowException
 
 from . import tracking
+from .reproduce import ReproduceError, describe, find_run, reproduce
 
 
-def init_store() -> None:
+def init_store(_: argparse.Namespace) -> None:
     tracking.open_store()
     print(f"MLflow store ready: {tracking.tracking_uri()}")
 
 
-def show_champion() -> None:
+def show_champion(_: argparse.Namespace) -> None:
     client = tracking.open_store()
     champion = tracking.current_champion(client)
     if champion is None:
-        raise SystemExit(f"no {tracking.CHAMPION_ALIAS} yet: run `dvc repro` first")
+        raise SystemExit(f"ERROR: no {tracking.CHAMPION_ALIAS} yet: run `dvc repro` first")
     print(f"{tracking.REGISTERED_MODEL_NAME} version {champion.version} (run {champion.run_id})")
 
 
-COMMANDS = {"init-store": init_store, "champion": show_champion}
+def show_lineage(args: argparse.Namespace) -> None:
+    client = tracking.open_store()
+    print(describe(client, find_run(client, args.ref)))
+
+
+def reproduce_run(args: argparse.Namespace) -> None:
+    print(reproduce(args.ref, args.into))
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}")
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init-store").set_defaults(handler=init_store)
+    commands.add_parser("champion").set_defaults(handler=show_champion)
+    lineage = commands.add_parser("lineage")
+    lineage.add_argument("ref", help="run id, models:/<name>@<alias> or models:/<name>/<version>")
+    lineage.set_defaults(handler=show_lineage)
+    rebuild = commands.add_parser("reproduce")
+    rebuild.add_argument("ref", help="run id, models:/<name>@<alias> or models:/<name>/<version>")
+    rebuild.add_argument("--into", type=Path, required=True, help="a new, empty directory")
+    rebuild.set_defaults(handler=reproduce_run)
+    return main_parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}")
-    parser.add_argument("command", choices=COMMANDS)
-    COMMANDS[parser.parse_args(argv).command]()
+    args = parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (ReproduceError, tracking.TrackingError, MlflowException) as error:
+        raise SystemExit(f"ERROR: {args.command}: {error}") from None
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ METRICS = Path("reports/metrics.json")
 PREDICTIONS = Path("reports/predictions.csv")
 PARAMS = Path("params.yaml")
 DVC_LOCK = Path("dvc.lock")
+DEPENDENCY_LOCK = Path("requirements.lock")
 
 # Files whose md5 goes into every MLflow run's lineage tags.
 DATA_LINEAGE = (RAW_DATA, TRAIN_DATA, TEST_DATA)

@@ -157,6 +157,9 @@ def lineage_tags(params: Mapping[str, Any], model_md5: str) -> dict[str, str]:
         "lineage.params_hash": params_hash(params),
         "lineage.model_md5": model_md5,
         "lineage.python": platform.python_version(),
+        "lineage.lock_md5": md5_of(paths.DEPENDENCY_LOCK)
+        if paths.DEPENDENCY_LOCK.exists()
+        else "none",
     }
     for path in paths.DATA_LINEAGE:
         tags[f"lineage.data_md5.{path.as_posix()}"] = md5_of(path)

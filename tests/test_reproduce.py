@@ -1,0 +1,129 @@
+"""Slow tier: any past run can be rebuilt from its MLflow record, byte for byte.
+
+Train v1, change the data and train v2, then reproduce v1 from its run id and from its
+registered model version: the rebuilt model must be identical to v1's and the workspace
+must be untouched. Failures (no such run, used directory, missing data, other bytes) give
+one clear line.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from .conftest import bake_ok, git, run
+from .test_pipeline import dvc, md5_of, project_env, runs
+
+pytestmark = pytest.mark.slow
+MODEL = "wine_classifier_model"
+
+
+def project_command(project: Path, *args: str):
+    return run([sys.executable, "-m", "wine_classifier", *args], project, env=project_env(project))
+
+
+def train_two_versions(project: Path) -> tuple:
+    """v1 on the full sample, v2 on the first 120 rows; both committed, both pushed."""
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "v1")
+    raw = project / "data/raw/wine.csv"
+    raw.write_text("".join(raw.read_text().splitlines(keepends=True)[:121]))
+    dvc(project, "add", "--quiet", "data/raw/wine.csv")
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "v2: fewer rows")
+    dvc(project, "push", "--quiet", "--all-commits")
+    first, second = runs(project, project.name)
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def trained(cookies_session):
+    project = Path(cookies_session.bake(extra_context={}).project_path)
+    first, second = train_two_versions(project)
+    shutil.rmtree(project / ".dvc" / "cache")  # data must now come from the remote
+    return project, first, second
+
+
+def workspace_state(project: Path) -> tuple:
+    return (
+        git(project, "rev-parse", "HEAD"),
+        git(project, "status", "--porcelain"),
+        md5_of(project / "data/raw/wine.csv"),
+    )
+
+
+@pytest.mark.parametrize("ref", ["run-id", f"models:/{MODEL}/1"])
+def test_reproduce_v1_gives_identical_bytes(trained, tmp_path, ref):
+    project, first, second = trained
+    ref = first.info.run_id if ref == "run-id" else ref
+    before = workspace_state(project)
+    done = project_command(project, "reproduce", ref, "--into", str(tmp_path / "v1"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rebuilt = md5_of(tmp_path / "v1" / "models" / "model.pkl")
+    assert rebuilt == first.data.tags["lineage.model_md5"] != second.data.tags["lineage.model_md5"]
+    assert workspace_state(project) == before, "the user's workspace must not change"
+
+
+def test_lineage_prints_the_audit_trail(trained):
+    project, first, _ = trained
+    done = project_command(project, "lineage", f"models:/{MODEL}/1")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert f"commit: {first.data.tags['lineage.git_commit']}" in text
+    assert f"data/raw/wine.csv md5 {first.data.tags['lineage.data_md5.data/raw/wine.csv']}" in text
+    assert "train.seed = 42" in text and "f1_macro = " in text
+    assert f"{MODEL} version 1" in text
+    champion = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}").get_model_version_by_alias(MODEL, "champion")
+    assert (
+        f"version {champion.version} (aliases: champion)"
+        in project_command(project, "lineage", f"models:/{MODEL}@champion").stdout
+    )
+
+
+def one_error_line(done) -> str:
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    return lines[0]
+
+
+def test_unknown_run_is_one_clear_line(trained, tmp_path):
+    project, _, _ = trained
+    line = one_error_line(project_command(project, "reproduce", "0" * 32, "--into", str(tmp_path / "x")))
+    assert line.startswith("ERROR: reproduce: ") and "not found" in line
+
+
+def test_used_directory_is_refused(trained, tmp_path):
+    project, first, _ = trained
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("mine")
+    line = one_error_line(project_command(project, "reproduce", first.info.run_id, "--into", str(tmp_path / "used")))
+    assert "not empty" in line
+    assert (tmp_path / "used" / "keep.txt").read_text() == "mine"
+
+
+def test_different_bytes_are_reported(trained, tmp_path):
+    project, first, _ = trained
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    recorded = first.data.tags["lineage.model_md5"]
+    client.set_tag(first.info.run_id, "lineage.model_md5", "0" * 32)
+    try:
+        done = project_command(project, "reproduce", first.info.run_id, "--into", str(tmp_path / "x"))
+    finally:
+        client.set_tag(first.info.run_id, "lineage.model_md5", recorded)
+    assert "rebuilt model differs" in one_error_line(done)
+
+
+def test_data_in_neither_cache_nor_remote_is_reported(cookies, tmp_path):
+    project = bake_ok(cookies, {"dvc_remote_url": str(tmp_path / "empty-store")})
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "not pushed")
+    shutil.rmtree(project / ".dvc" / "cache")
+    (run_id,) = [r.info.run_id for r in runs(project, project.name)]
+    line = one_error_line(project_command(project, "reproduce", run_id, "--into", str(tmp_path / "x")))
+    assert "neither the DVC cache nor the remote" in line
