@@ -9,6 +9,7 @@ import csv
 import keyword
 import os
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -215,3 +216,16 @@ CHECKS = (check_names, check_text, check_dataset, check_tracking_uri, check_remo
 def problems(answers: dict) -> list[str]:
     """Every problem with the answers, one `ERROR:` line each; empty when the bake may go on."""
     return [error_line(key, message) for check in CHECKS for key, message in check(answers)]
+
+
+def pre_gen(answers: dict) -> int:
+    """The pre-generation hook: print the first problem, if any; the exit status.
+
+    Only the first: later ones are often its echo (a bad slug makes a bad package name),
+    and one fix at a time keeps the message clear.
+    """
+    found = problems(answers)
+    if found:
+        print(found[0], file=sys.stderr)
+        return 1
+    return 0

@@ -1,4 +1,8 @@
-"""Reject a bake with bad answers before any file is written (cookiecutter removes the dir)."""
+"""Reject a bake with bad answers before any file is written (cookiecutter removes the dir).
+
+The rules live in hooks/answers.py, imported from the template checkout: `_repo_dir` is
+relative to where cookiecutter started (`cookiecutter .`), while hooks run in the project.
+"""
 
 import json
 import os
@@ -6,26 +10,13 @@ import sys
 from pathlib import Path
 
 
-def read_answers() -> dict:
-    """The answers, with `_repo_dir` made absolute: `cookiecutter .` passes it relative to
-    the directory cookiecutter started in, while this hook runs inside the new project."""
-    answers = json.loads(r"""{{ cookiecutter | tojson }}""")
-    started_in = Path(os.environ.get("PWD") or os.getcwd())
-    answers["_repo_dir"] = str(started_in / answers["_repo_dir"])
-    return answers
-
-
 def main() -> None:
-    context = read_answers()
-    sys.path.insert(0, str(Path(context["_repo_dir"]) / "hooks"))
-    from answers import problems
+    answers = json.loads(r"""{{ cookiecutter | tojson }}""")
+    answers["_repo_dir"] = str(Path(os.environ.get("PWD") or os.getcwd()) / answers["_repo_dir"])
+    sys.path.insert(0, str(Path(answers["_repo_dir"]) / "hooks"))
+    from answers import pre_gen
 
-    found = problems(context)
-    if found:
-        # The first problem only: later ones are often its echo (a bad slug makes a bad
-        # package name), and one fix at a time keeps the message clear.
-        print(found[0], file=sys.stderr)
-        sys.exit(1)
+    sys.exit(pre_gen(answers))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ run afterwards are printed instead.
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from answers import remote_url, source_csv
@@ -114,3 +115,13 @@ def finish(answers: dict, project: Path) -> str:
         f"Next: cd {shlex.quote(str(project))} && python -m venv .venv && "
         ". .venv/bin/activate && pip install -e '.[dev]' && dvc repro"
     )
+
+
+def post_gen(answers: dict, project: Path) -> int:
+    """The post-generation hook: finish the project; the exit status."""
+    try:
+        print(finish(answers, project))
+    except (SetupError, OSError) as error:
+        print(f"ERROR: setup: {error}", file=sys.stderr)
+        return 1
+    return 0

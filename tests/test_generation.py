@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from configobj import ConfigObj
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from .conftest import TEMPLATE, Combo, all_combinations, bake_ok, git, run
 
@@ -21,7 +23,7 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
     raw = "data/raw/" + ("data" if combo.dataset == "custom" else combo.dataset) + ".csv"
     files = {
         ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md",
-        "dvc.yaml", "params.yaml", "pyproject.toml", "data/raw/.gitignore", f"{raw}.dvc",
+        "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock", "data/raw/.gitignore", f"{raw}.dvc",
         f"src/{package}/__init__.py", f"src/{package}/__main__.py", f"src/{package}/files.py",
         f"src/{package}/params.py", f"src/{package}/paths.py", f"src/{package}/tracking.py",
         f"src/{package}/reproduce.py",
@@ -101,6 +103,29 @@ def check_dvc_config(project: Path, combo: Combo) -> None:
         assert remote["endpointurl"] == "http://127.0.0.1:9000"
 
 
+def pinned_versions(lock: Path) -> dict[str, list[tuple[str, str]]]:
+    """name -> [(version, marker)] from a requirements.lock."""
+    pins: dict[str, list[tuple[str, str]]] = {}
+    for line in lock.read_text().splitlines():
+        if "==" in line and not line.startswith(" "):
+            requirement, _, marker = line.partition(";")
+            name, _, version = requirement.partition("==")
+            pins.setdefault(canonicalize_name(name.strip()), []).append((version.strip(), marker.strip()))
+    return pins
+
+
+def check_lock_satisfies_dependencies(project: Path) -> None:
+    """requirements.lock pins every declared dependency within its declared range."""
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    pins = pinned_versions(project / "requirements.lock")
+    for spec in metadata["dependencies"] + metadata["optional-dependencies"]["dev"]:
+        requirement = Requirement(spec)
+        candidates = pins.get(canonicalize_name(requirement.name))
+        assert candidates, f"{requirement.name} is not pinned in requirements.lock"
+        for version, marker in candidates:
+            assert requirement.specifier.contains(version), f"{requirement.name}=={version} ({marker}) breaks {spec}"
+
+
 def check_ruff(project: Path) -> None:
     for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."]):
         done = run(command, project)
@@ -116,4 +141,5 @@ def test_bake(cookies, combo):
     check_config_files(project, combo)
     check_raw_data(project, combo)
     check_dvc_config(project, combo)
+    check_lock_satisfies_dependencies(project)
     check_ruff(project)

@@ -127,3 +127,22 @@ def test_data_in_neither_cache_nor_remote_is_reported(cookies, tmp_path):
     (run_id,) = [r.info.run_id for r in runs(project, project.name)]
     line = one_error_line(project_command(project, "reproduce", run_id, "--into", str(tmp_path / "x")))
     assert "neither the DVC cache nor the remote" in line
+
+
+def test_missing_commit_is_reported_after_an_environment_warning(trained, tmp_path):
+    """A record from elsewhere: the environment difference is warned about, the commit named."""
+    project, first, _ = trained
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    recorded = {key: first.data.tags[key] for key in ("lineage.git_commit", "lineage.python")}
+    client.set_tag(first.info.run_id, "lineage.git_commit", "f" * 40)
+    client.set_tag(first.info.run_id, "lineage.python", "3.9.0")
+    try:
+        done = project_command(project, "reproduce", first.info.run_id, "--into", str(tmp_path / "x"))
+    finally:
+        for key, value in recorded.items():
+            client.set_tag(first.info.run_id, key, value)
+    assert done.returncode == 1
+    warning, error = done.stderr.strip().splitlines()
+    assert warning.startswith("WARNING: environment differs from the record: python: recorded 3.9.0")
+    assert error == f"ERROR: reproduce: commit {'f' * 40} is not in this repository; `git fetch` it first"
+    assert not (tmp_path / "x").exists()

@@ -24,7 +24,8 @@ from sklearn.metrics import (
 
 from .. import paths, tracking
 from ..files import write_csv_atomic, write_json_atomic
-from ..params import ParamsError, fail, load_params, read_params
+from ..params import read_params
+from . import start
 from .train import as_object_columns
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,7 @@ def check_finite(metrics: dict[str, float], primary: str) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        params = load_params("data", "evaluate")
-    except ParamsError as error:
-        fail(error)
+    params = start("data", "evaluate")
     target, task = params["data"]["target"], params["data"]["task"]
     model = pickle.loads(paths.MODEL.read_bytes())
     test = pd.read_csv(paths.TEST_DATA)

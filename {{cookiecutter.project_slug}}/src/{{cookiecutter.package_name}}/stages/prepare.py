@@ -12,7 +12,8 @@ from sklearn.model_selection import train_test_split
 
 from .. import paths
 from ..files import write_csv_atomic
-from ..params import ParamsError, fail, load_params
+from ..params import ParamsError, fail
+from . import start
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,13 @@ def split(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    params = start("data", "prepare")
+    target, task = params["data"]["target"], params["data"]["task"]
+    frame = pd.read_csv(paths.RAW_DATA)
     try:
-        params = load_params("data", "prepare")
-        frame = pd.read_csv(paths.RAW_DATA)
-        check_target(frame, params["data"]["target"], params["data"]["task"])
+        check_target(frame, target, task)
     except ParamsError as error:
         fail(error)
-    target, task = params["data"]["target"], params["data"]["task"]
     frame = drop_missing_target(frame, target)
     train, test = split(
         frame, target, task, params["prepare"]["test_size"], params["prepare"]["seed"]

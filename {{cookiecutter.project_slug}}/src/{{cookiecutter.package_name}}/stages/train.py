@@ -24,7 +24,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .. import paths
 from ..files import write_bytes_atomic
-from ..params import ParamsError, fail, load_params
+from . import start
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,7 @@ def serialize(model: Pipeline) -> bytes:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        params = load_params("data", "train")
-    except ParamsError as error:
-        fail(error)
+    params = start("data", "train")
     target, task = params["data"]["target"], params["data"]["task"]
     train = pd.read_csv(paths.TRAIN_DATA)
     model = fit(train, target, task, params["train"])
