@@ -132,3 +132,28 @@ def test_unusable_server_fails_fast_with_the_uri_and_no_traceback(cookies, refus
     assert f"ERROR: MLflow at {uri}" in output
     assert "Traceback" not in output
     assert os.path.exists(project / "models" / "model.pkl"), "earlier stages' outputs are kept"
+
+
+def test_queued_experiment_runs_the_code_it_was_queued_with(cookies):
+    """Code changed in the workspace after queueing does not leak into the queued experiment.
+
+    The project is importable from the workspace's src/ (as with `pip install -e .`); the
+    experiment runs in a temp copy and must use that copy's code.
+    """
+    project = bake_ok(cookies, {})
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "baseline")
+    dvc(project, "exp", "run", "--queue", "-S", "train.seed=7")
+    train = project / "src" / "wine_classifier" / "stages" / "train.py"
+    train.write_text(
+        train.read_text().replace("def main() -> None:\n", "def main() -> None:\n    raise SystemExit(3)\n")
+    )
+    dvc(project, "queue", "start", "--jobs", "1")
+    wait_for_queue(project)
+    (name,) = dvc(project, "exp", "list", "--name-only").split()
+    experiment = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}").get_experiment_by_name(project.name)
+    tagged = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}").search_runs(
+        [experiment.experiment_id], filter_string=f"tags.`dvc.exp_name` = '{name}'"
+    )
+    assert len(tagged) == 1
