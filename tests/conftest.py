@@ -1,5 +1,6 @@
 """Shared set-up for the template's tests: tools on PATH, isolated git, bake helpers."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -79,6 +80,10 @@ def isolated_tools(tmp_path_factory):
 def run(command: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run a command, returning its result; the caller asserts on the exit code."""
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def git(project: Path, *args: str) -> str:

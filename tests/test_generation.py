@@ -1,6 +1,5 @@
 """Fast tier: every valid combination bakes into a clean, committed git + DVC project."""
 
-import hashlib
 import re
 import tomllib
 from pathlib import Path
@@ -11,7 +10,7 @@ from configobj import ConfigObj
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .conftest import TEMPLATE, Combo, all_combinations, bake_ok, git, run
+from .conftest import TEMPLATE, Combo, all_combinations, bake_ok, git, md5_of, run
 
 COMBINATIONS = all_combinations()
 LEFTOVER_JINJA = re.compile(r"\{\{|\{%|\{#|\bcookiecutter\.")
@@ -42,10 +41,6 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
 def text_files(project: Path) -> list[Path]:
     tracked = git(project, "ls-files").split()
     return [project / name for name in tracked if not name.endswith(".csv")]
-
-
-def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def check_git_state(project: Path, combo: Combo) -> None:
@@ -83,9 +78,9 @@ def check_raw_data(project: Path, combo: Combo) -> None:
     """The chosen data set is in data/raw/, byte for byte, and DVC tracks that exact file."""
     raw = next((project / "data" / "raw").glob("*.csv"))
     source = combo.context().get("custom_csv") or TEMPLATE / "sample_data" / raw.name
-    assert md5(raw) == md5(Path(source))
+    assert md5_of(raw) == md5_of(Path(source))
     tracked = yaml.safe_load(raw.with_name(raw.name + ".dvc").read_text())["outs"][0]
-    assert tracked["md5"] == md5(raw)
+    assert tracked["md5"] == md5_of(raw)
 
 
 def check_dvc_config(project: Path, combo: Combo) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import Combo, bake_ok, git, run
+from .conftest import Combo, bake_ok, git, md5_of, run
 from .services import create_bucket
-from .test_pipeline import dvc, lock_hashes, md5_of
+from .test_pipeline import dvc, lock_hashes
 
 pytestmark = pytest.mark.slow
 

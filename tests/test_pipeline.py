@@ -5,7 +5,6 @@ bytes -> the MLflow store holds one run per execution, with params, metrics, lin
 and the model registered once as `champion` -> the project's own tests pass.
 """
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -47,10 +46,6 @@ def lock_hashes(project: Path) -> dict[str, str]:
         for stage in stages.values()
         for entry in stage.get("deps", []) + stage.get("outs", [])
     }
-
-
-def md5_of(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def store(project: Path) -> mlflow.MlflowClient:

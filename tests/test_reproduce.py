@@ -13,8 +13,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from .conftest import bake_ok, git, run
-from .test_pipeline import dvc, md5_of, project_env, runs
+from .conftest import bake_ok, git, md5_of, run
+from .test_pipeline import dvc, project_env, runs
 
 pytestmark = pytest.mark.slow
 MODEL = "wine_classifier_model"

@@ -5,7 +5,7 @@ import pytest
 from {{ cookiecutter.package_name }}.params import MODELS, TASK_METRICS, ParamsError, load_params
 from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table, score
 from {{ cookiecutter.package_name }}.stages.prepare import check_target, drop_missing_target, split
-from {{ cookiecutter.package_name }}.stages.train import fit, serialize
+from {{ cookiecutter.package_name }}.stages.train import features_and_target, fit, serialize
 
 from .conftest import synthetic_frame
 from .test_params import PROJECT
@@ -51,9 +51,10 @@ def test_every_model_fits_text_and_missing_values(frame, task, model):
     """Each model trains on numeric + text columns with gaps and scores the task's metrics."""
     train, test = split(frame, "label", task, 0.25, seed=0)
     fitted = fit(train, "label", task, train_params(model))
-    metrics = score(fitted, test, "label", task)
+    features, actual = features_and_target(test, "label")
+    metrics = score(fitted, features, actual, task)
     assert set(metrics) == set(TASK_METRICS[task])
-    assert len(prediction_table(fitted, test, "label")) == len(test)
+    assert len(prediction_table(fitted, features, actual)) == len(test)
 
 
 def test_same_inputs_give_byte_identical_model(frame, task):

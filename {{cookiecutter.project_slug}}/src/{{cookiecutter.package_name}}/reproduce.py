@@ -8,7 +8,6 @@ pipeline there and checks that the rebuilt model is byte-identical to the record
 """
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -23,9 +22,6 @@ from mlflow.exceptions import MlflowException
 
 from . import paths, tracking
 from .files import md5_of
-
-DATA_TAG = "lineage.data_md5."
-PACKAGE_TAG = "lineage.package."
 
 
 class ReproduceError(RuntimeError):
@@ -49,18 +45,21 @@ class Record:
 
     @property
     def data(self) -> dict[str, str]:
-        return {k[len(DATA_TAG) :]: v for k, v in self.tags.items() if k.startswith(DATA_TAG)}
+        prefix = tracking.DATA_TAG
+        return {k.removeprefix(prefix): v for k, v in self.tags.items() if k.startswith(prefix)}
 
     @property
     def environment(self) -> dict[str, str]:
-        recorded = {
-            "python": self.tags.get("lineage.python", "unknown"),
-            "requirements.lock md5": self.tags.get("lineage.lock_md5", "unknown"),
-        }
-        for key, value in self.tags.items():
-            if key.startswith(PACKAGE_TAG):
-                recorded[key[len(PACKAGE_TAG) :]] = value
-        return recorded
+        return readable_environment(self.tags)
+
+
+def readable_environment(tags: dict[str, str]) -> dict[str, str]:
+    """Environment tags keyed by what they name: python, lock_md5, scikit-learn, ..."""
+    return {
+        key.removeprefix(tracking.PACKAGE_TAG).removeprefix("lineage."): value
+        for key, value in tags.items()
+        if tracking.is_environment_tag(key)
+    }
 
 
 def find_run(client: mlflow.MlflowClient, ref: str) -> Record:
@@ -79,7 +78,7 @@ def find_run(client: mlflow.MlflowClient, ref: str) -> Record:
         run = client.get_run(run_id)
     except MlflowException as error:
         raise ReproduceError(
-            f"{ref} not found in {tracking.tracking_uri()}: {first_line(error)}"
+            f"{ref} not found in {tracking.tracking_uri()}: {tracking.first_line(error)}"
         ) from None
     if "lineage.git_commit" not in run.data.tags:
         raise ReproduceError(
@@ -88,24 +87,8 @@ def find_run(client: mlflow.MlflowClient, ref: str) -> Record:
     return Record(run, ref)
 
 
-def first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def current_environment() -> dict[str, str]:
-    lock = paths.DEPENDENCY_LOCK
-    current = {
-        "python": platform.python_version(),
-        "requirements.lock md5": md5_of(lock) if lock.exists() else "none",
-    }
-    for package in tracking.KEY_PACKAGES:
-        current[package] = tracking.package_version(package)
-    return current
-
-
 def environment_differences(record: Record) -> list[str]:
-    now = current_environment()
+    now = readable_environment(tracking.environment_tags())
     return [
         f"{name}: recorded {value}, here {now.get(name, 'unknown')}"
         for name, value in record.environment.items()
@@ -151,23 +134,21 @@ def describe(client: mlflow.MlflowClient, record: Record) -> str:
     return "\n".join(lines)
 
 
-def git(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-
-
 def check_out(root: Path, commit: str, into: Path) -> None:
     """A clone of the repository at `commit` in `into`, sharing the DVC cache with `root`."""
     if into.exists() and any(into.iterdir()):
         raise ReproduceError(f"{into} is not empty; choose a new directory for --into")
-    if git("cat-file", "-e", commit + "^{commit}", cwd=root).returncode != 0:
+    if tracking.run_git("cat-file", "-e", commit + "^{commit}", cwd=root).returncode != 0:
         raise ReproduceError(f"commit {commit} is not in this repository; `git fetch` it first")
     clone = ["clone", "--quiet", "--no-checkout", str(root), str(into)]
     detach = ["-C", str(into), "checkout", "--quiet", "--detach", commit]
     for command in (clone, detach):
-        done = git(*command, cwd=root)
+        done = tracking.run_git(*command, cwd=root)
         if done.returncode != 0:
             raise ReproduceError(f"git {command[0]} failed: {done.stderr.strip()}")
-    run_dvc(["cache", "dir", "--local", str(root / ".dvc" / "cache")], into)
+    shared = run_dvc(["cache", "dir", "--local", str(root / ".dvc" / "cache")], into)
+    if shared.returncode != 0:
+        raise ReproduceError(f"cannot share the DVC cache with {into}: {shared.stderr.strip()}")
 
 
 def run_dvc(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -179,7 +160,7 @@ def run_dvc(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.C
 
 def restore_data(record: Record, into: Path) -> None:
     """Pull every DVC-tracked input of the commit, from the shared cache or the remote."""
-    tracked = git("ls-files", "*.dvc", cwd=into).stdout.split()
+    tracked = tracking.run_git("ls-files", "*.dvc", cwd=into).stdout.split()
     done = run_dvc(["pull", *tracked], into)
     if done.returncode != 0:
         output = (done.stderr + done.stdout).splitlines()

@@ -38,6 +38,8 @@ ARTIFACT_DIR = "mlartifacts"
 LOCK_FILE = ".mlflow.lock"
 KEY_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "dvc")
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy")
+DATA_TAG = "lineage.data_md5."
+PACKAGE_TAG = "lineage.package."
 # A tracking server that is down must fail the stage in seconds, not after MLflow's default
 # minutes of retries. Users can still raise these through the same environment variables.
 SERVER_CHECK_TIMEOUT_SECONDS = 10
@@ -50,6 +52,12 @@ HTTP_DEFAULTS = {
 
 class TrackingError(RuntimeError):
     """The MLflow store cannot be reached or refused a request."""
+
+
+def first_line(error: Exception) -> str:
+    """An error's message cut to its first line, for one-line `ERROR:` output."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def project_root() -> Path:
@@ -124,12 +132,17 @@ def params_hash(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def run_git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """A git command's result; git missing from PATH reads as a failed command."""
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError as error:
+        return subprocess.CompletedProcess(["git", *args], 127, "", f"cannot run git: {error}")
+
+
 def git(*args: str) -> str | None:
     """Output of a git command in the working directory, or None outside a repository."""
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    except OSError:
-        return None
+    done = run_git(*args)
     return done.stdout.strip() if done.returncode == 0 else None
 
 
@@ -149,6 +162,25 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
+def environment_tags() -> dict[str, str]:
+    """The environment this process runs in, as lineage tags: Python, lock file, packages.
+
+    Recorded with every run, and compared with the record by `reproduce`.
+    """
+    lock = paths.DEPENDENCY_LOCK
+    tags = {
+        "lineage.python": platform.python_version(),
+        "lineage.lock_md5": md5_of(lock) if lock.exists() else "none",
+    }
+    for package in KEY_PACKAGES:
+        tags[f"{PACKAGE_TAG}{package}"] = package_version(package)
+    return tags
+
+
+def is_environment_tag(key: str) -> bool:
+    return key in ("lineage.python", "lineage.lock_md5") or key.startswith(PACKAGE_TAG)
+
+
 def lineage_tags(params: Mapping[str, Any], model_md5: str) -> dict[str, str]:
     """Everything needed to rebuild this run: code, data, params, environment."""
     tags = {
@@ -156,15 +188,10 @@ def lineage_tags(params: Mapping[str, Any], model_md5: str) -> dict[str, str]:
         "lineage.git_dirty": str(git_dirty()).lower(),
         "lineage.params_hash": params_hash(params),
         "lineage.model_md5": model_md5,
-        "lineage.python": platform.python_version(),
-        "lineage.lock_md5": md5_of(paths.DEPENDENCY_LOCK)
-        if paths.DEPENDENCY_LOCK.exists()
-        else "none",
+        **environment_tags(),
     }
     for path in paths.DATA_LINEAGE:
-        tags[f"lineage.data_md5.{path.as_posix()}"] = md5_of(path)
-    for package in KEY_PACKAGES:
-        tags[f"lineage.package.{package}"] = package_version(package)
+        tags[f"{DATA_TAG}{path.as_posix()}"] = md5_of(path)
     for variable, tag in (
         ("DVC_EXP_NAME", "dvc.exp_name"),
         ("DVC_EXP_BASELINE_REV", "dvc.baseline_rev"),

@@ -26,7 +26,7 @@ from .. import paths, tracking
 from ..files import write_csv_atomic, write_json_atomic
 from ..params import read_params
 from . import start
-from .train import as_object_columns
+from .train import features_and_target
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,8 @@ def roc_auc(model: Any, features: pd.DataFrame, actual: pd.Series) -> float:
     )
 
 
-def score(model: Any, test: pd.DataFrame, target: str, task: str) -> dict[str, float]:
+def score(model: Any, features: pd.DataFrame, actual: pd.Series, task: str) -> dict[str, float]:
     """The task's metrics on the test rows. Add your own metrics here."""
-    features, actual = as_object_columns(test.drop(columns=[target])), test[target]
     predicted = model.predict(features)
     if task == "classification":
         return {
@@ -59,10 +58,9 @@ def score(model: Any, test: pd.DataFrame, target: str, task: str) -> dict[str, f
     }
 
 
-def prediction_table(model: Any, test: pd.DataFrame, target: str) -> pd.DataFrame:
+def prediction_table(model: Any, features: pd.DataFrame, actual: pd.Series) -> pd.DataFrame:
     """Actual and predicted value per test row: the data behind `dvc plots show`."""
-    features = as_object_columns(test.drop(columns=[target]))
-    return pd.DataFrame({"actual": test[target], "predicted": model.predict(features)})
+    return pd.DataFrame({"actual": actual, "predicted": model.predict(features)})
 
 
 def check_finite(metrics: dict[str, float], primary: str) -> None:
@@ -74,17 +72,16 @@ def main() -> None:
     params = start("data", "evaluate")
     target, task = params["data"]["target"], params["data"]["task"]
     model = pickle.loads(paths.MODEL.read_bytes())
-    test = pd.read_csv(paths.TEST_DATA)
-    metrics = score(model, test, target, task)
+    features, actual = features_and_target(pd.read_csv(paths.TEST_DATA), target)
+    metrics = score(model, features, actual, task)
     check_finite(metrics, params["evaluate"]["primary_metric"])
     write_json_atomic(metrics, paths.METRICS)
-    write_csv_atomic(prediction_table(model, test, target), paths.PREDICTIONS)
-    features = as_object_columns(test.drop(columns=[target]))
+    write_csv_atomic(prediction_table(model, features, actual), paths.PREDICTIONS)
     try:
         result = tracking.record_run(model, features, metrics, read_params(), params["evaluate"])
     except (tracking.TrackingError, MlflowException) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        raise SystemExit(f"ERROR: MLflow at {tracking.tracking_uri()}: {first_line}") from None
+        reason = tracking.first_line(error)
+        raise SystemExit(f"ERROR: MLflow at {tracking.tracking_uri()}: {reason}") from None
     log.info("metrics %s", metrics)
     log.info(
         "MLflow run %s; model version %s%s",

@@ -72,16 +72,21 @@ def as_object_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({column: object for column in text})
 
 
+def features_and_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The model's inputs, in the form it was trained on, and the target column."""
+    return as_object_columns(frame.drop(columns=[target])), frame[target]
+
+
 def fit(train: pd.DataFrame, target: str, task: str, train_params: dict[str, Any]) -> Pipeline:
     """Fit preprocessing and model on the training rows."""
-    features = as_object_columns(train.drop(columns=[target]))
+    features, actual = features_and_target(train, target)
     model = Pipeline(
         [
             ("preprocess", make_preprocessor(features)),
             ("model", make_estimator(task, train_params)),
         ]
     )
-    return model.fit(features, train[target])
+    return model.fit(features, actual)
 
 
 def serialize(model: Pipeline) -> bytes:
