@@ -20,8 +20,8 @@ $(VENV)/installed: requirements-dev.txt
 demo: $(VENV)/installed  ## bake with defaults, install the project in its own venv, dvc repro
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	PATH="$(BIN):$$PATH" $(BIN)/cookiecutter --no-input --output-dir $(DEMO) $(CURDIR)
-	cd $(DEMO)/wine-classifier && $(MAKE) install PYTHON=$(PYTHON) && $(MAKE) repro
-	cd $(DEMO)/wine-classifier && .venv/bin/dvc metrics show && .venv/bin/python -m wine_classifier champion
+	cd $(DEMO)/car-origin-classifier && $(MAKE) install PYTHON=$(PYTHON) && $(MAKE) repro
+	cd $(DEMO)/car-origin-classifier && .venv/bin/dvc metrics show && .venv/bin/python -m car_origin_classifier champion
 
 test: $(VENV)/installed  ## every tier, two workers
 	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2

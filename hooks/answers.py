@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-SAMPLE_TASKS = {"wine": "classification", "breast_cancer": "classification", "diabetes": "regression"}
+SAMPLE_TASKS = {
+    "cars": "classification",
+    "wine": "classification",
+    "breast_cancer": "classification",
+    "diabetes": "regression",
+}
 TASKS = ("classification", "regression")
 TRACKING_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql", "sqlite", "databricks")
 SHADOWED_PACKAGES = {"mlflow", "dvc", "sklearn", "pandas", "numpy", "yaml", "filelock", "tests"}

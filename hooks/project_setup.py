@@ -14,6 +14,8 @@ from pathlib import Path
 from answers import remote_url, source_csv
 
 CI_FILES = {"github": ".github", "gitlab": ".gitlab-ci.yml"}
+# Written when git or dvc is missing at bake time; `make install` runs it (and it removes itself).
+FINISH_SCRIPT = "finish-setup.sh"
 REMOTE_NAME = "storage"
 COMMIT_MESSAGE = "Initial project from cookiecutter-dvc-mlflow"
 
@@ -91,11 +93,36 @@ def missing_tools() -> list[str]:
     return [tool for tool in ("git", "dvc") if shutil.which(tool) is None]
 
 
+def finish_script(answers: dict, commands: list[list[str]]) -> str:
+    """A shell script that runs `commands` once the tools exist, then deletes itself.
+
+    Git may have no identity yet: the first commit then uses the author's name and a local
+    address, as the hook itself does.
+    """
+    email = f"{answers['package_name']}@localhost"
+    return "\n".join(
+        [
+            "#!/bin/sh",
+            "# Finishes the git + DVC set-up that the bake could not do; `make install` runs it.",
+            "set -eu",
+            'cd "$(dirname "$0")"',
+            'if [ -z "$(git config user.email || true)" ]; then',
+            f"  export GIT_AUTHOR_NAME={shlex.quote(answers['author_name'])} GIT_AUTHOR_EMAIL={email}",
+            '  export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"',
+            "fi",
+            *(shlex.join(command) for command in commands),
+            f"rm -f {FINISH_SCRIPT}",
+            "",
+        ]
+    )
+
+
 def manual_steps(project: Path, missing: list[str], commands: list[list[str]]) -> str:
     lines = [
         f"NOTE: {' and '.join(missing)} not found on PATH, so {project.name} is not a git + DVC repository yet.",
-        "Install them (e.g. `pip install -e .` in the project's virtualenv installs DVC), then run:",
-        f"  cd {shlex.quote(str(project))}",
+        f"`make install` finishes it (it installs DVC in the project's .venv, then runs {FINISH_SCRIPT}):",
+        f"  cd {shlex.quote(str(project))} && make install && make repro",
+        "Or, with git and dvc installed, run these commands yourself:",
         *(f"  {shlex.join(command)}" for command in commands),
     ]
     return "\n".join(lines)
@@ -107,13 +134,14 @@ def finish(answers: dict, project: Path) -> str:
     copy_dataset(project, source_csv(answers), answers["__raw_csv"])
     missing = missing_tools()
     if missing:
-        return manual_steps(project, missing, setup_commands(answers, []))
+        commands = setup_commands(answers, [])
+        (project / FINISH_SCRIPT).write_text(finish_script(answers, commands), encoding="utf-8")
+        return manual_steps(project, missing, commands)
     for command in setup_commands(answers, git_identity_args(project, answers)):
         run(command, project)
     return (
         f"Created {project.name}: a git + DVC repository with {answers['__raw_csv']} tracked.\n"
-        f"Next: cd {shlex.quote(str(project))} && python -m venv .venv && "
-        ". .venv/bin/activate && pip install -e '.[dev]' && dvc repro"
+        f"Next: cd {shlex.quote(str(project))} && make install && make repro"
     )
 
 

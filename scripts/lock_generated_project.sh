@@ -13,7 +13,7 @@ lock() {  # $1: output file name in the template, rest: cookiecutter overrides
     local name="$1"; shift
     rm -rf "$scratch/bake" && mkdir "$scratch/bake"
     PATH="/nonexistent:$PATH" cookiecutter --no-input --output-dir "$scratch/bake" "$template" "$@" >/dev/null
-    (cd "$scratch/bake/wine-classifier" &&
+    (cd "$scratch/bake/car-origin-classifier" &&
         uv pip compile pyproject.toml --extra dev --universal --python-version 3.10 --quiet \
             --no-header --output-file "$slug_dir/$name")
     echo "wrote $name"

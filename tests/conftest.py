@@ -16,7 +16,12 @@ pytest_plugins = ["tests.services"]
 TEMPLATE = Path(__file__).resolve().parent.parent
 CUSTOM_CSV = Path(__file__).resolve().parent / "data" / "customers.csv"
 CUSTOM_TARGETS = {"classification": "churned", "regression": "monthly_fee"}
-SAMPLE_TASKS = {"wine": "classification", "breast_cancer": "classification", "diabetes": "regression"}
+SAMPLE_TASKS = {
+    "cars": "classification",
+    "wine": "classification",
+    "breast_cancer": "classification",
+    "diabetes": "regression",
+}
 TEST_GIT_IDENTITY = ["-c", "user.name=Template Tests", "-c", "user.email=tests@localhost"]
 
 

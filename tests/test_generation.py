@@ -14,7 +14,7 @@ from .conftest import TEMPLATE, Combo, all_combinations, bake_ok, git, md5_of, r
 
 COMBINATIONS = all_combinations()
 LEFTOVER_JINJA = re.compile(r"\{\{|\{%|\{#|\bcookiecutter\.")
-PACKAGE = "wine_classifier"
+PACKAGE = "car_origin_classifier"
 
 
 def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
@@ -23,11 +23,10 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
     files = {
         ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md",
         "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock", "data/raw/.gitignore", f"{raw}.dvc",
-        f"src/{package}/__init__.py", f"src/{package}/__main__.py", f"src/{package}/files.py",
-        f"src/{package}/params.py", f"src/{package}/paths.py", f"src/{package}/tracking.py",
-        f"src/{package}/reproduce.py",
-        f"src/{package}/stages/__init__.py", f"src/{package}/stages/prepare.py",
-        f"src/{package}/stages/train.py", f"src/{package}/stages/evaluate.py",
+        "params.schema.json",
+        *(f"{package}/{name}.py" for name in ("__init__", "__main__", "data", "features", "files", "metrics",
+                                              "models", "params", "paths", "reproduce", "tracking")),
+        *(f"{package}/stages/{name}.py" for name in ("__init__", "prepare", "train", "evaluate")),
         "tests/__init__.py", "tests/conftest.py", "tests/test_params.py", "tests/test_stages.py",
         "tests/test_tracking.py", "tests/test_pipeline_definition.py",
     }  # fmt: skip
@@ -69,9 +68,11 @@ def check_config_files(project: Path, combo: Combo) -> None:
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"]
     if combo.ci == "github":
         workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
-        assert "pytest" in str(workflow["jobs"])
+        assert [s["run"] for s in workflow["jobs"]["test"]["steps"][2:]] == ["make install", "make lint", "make test"]
     if combo.ci == "gitlab":
-        assert "pytest" in str(yaml.safe_load((project / ".gitlab-ci.yml").read_text()))
+        assert yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]["script"] == [
+            "make install", "make lint", "make test"
+        ]  # fmt: skip
 
 
 def check_raw_data(project: Path, combo: Combo) -> None:
@@ -138,3 +139,13 @@ def test_bake(cookies, combo):
     check_dvc_config(project, combo)
     check_lock_satisfies_dependencies(project)
     check_ruff(project)
+
+
+def test_make_help_lists_the_everyday_commands(cookies):
+    """`make help` (what the generated README points to first) names each command once."""
+    project = bake_ok(cookies, {})
+    done = run(["make", "help"], project)
+    assert done.returncode == 0, done.stderr
+    listed = [line.split()[1] for line in done.stdout.splitlines()]
+    assert {"install", "repro", "test", "lint", "ui", "champion", "sweep", "params-schema"} <= set(listed)
+    assert len(listed) == len(set(listed))

@@ -137,7 +137,25 @@ def test_missing_tool_prints_the_exact_commands_to_run(cookies, capfd, tmp_path,
             command = command.replace("git ", "git -c user.name=T -c user.email=t@localhost ", 1)
         assert run(shlex.split(command), project).returncode == 0, command
     assert git(project, "status", "--porcelain") == ""
-    assert "data/raw/wine.csv.dvc" in git(project, "ls-files")
+    assert "data/raw/cars.csv.dvc" in git(project, "ls-files")
+
+
+def test_missing_dvc_leaves_a_script_that_make_install_runs(cookies, capfd, tmp_path, monkeypatch):
+    """Without dvc, the bake leaves finish-setup.sh (run by `make install`); with the tools on
+    PATH and no git identity, it makes the same clean first commit and removes itself."""
+    full_path = os.environ["PATH"]
+    monkeypatch.setenv("PATH", path_without("dvc", tmp_path))
+    project = bake_ok(cookies, {})
+    assert "make install" in capfd.readouterr().out
+    makefile = (project / "Makefile").read_text()
+    assert "finish-setup.sh" in makefile.split("\ninstall:")[1].split("\n\n")[0]
+    monkeypatch.setenv("PATH", full_path)
+    done = run(["sh", "finish-setup.sh"], project)
+    assert done.returncode == 0, done.stderr
+    assert not (project / "finish-setup.sh").exists()
+    assert git(project, "status", "--porcelain") == ""
+    assert len(git(project, "log", "--oneline").splitlines()) == 1
+    assert "data/raw/cars.csv.dvc" in git(project, "ls-files")
 
 
 def test_bake_from_a_relative_template_path(tmp_path):
@@ -146,4 +164,4 @@ def test_bake_from_a_relative_template_path(tmp_path):
     command = [str(cookiecutter), "--no-input", "--output-dir", str(tmp_path), "."]
     done = run(command, TEMPLATE, env=os.environ | {"PWD": str(TEMPLATE)})
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "wine-classifier" / "data" / "raw" / "wine.csv.dvc").is_file()
+    assert (tmp_path / "car-origin-classifier" / "data" / "raw" / "cars.csv.dvc").is_file()

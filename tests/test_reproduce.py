@@ -17,11 +17,11 @@ from .conftest import bake_ok, git, md5_of, run
 from .test_pipeline import dvc, project_env, runs
 
 pytestmark = pytest.mark.slow
-MODEL = "wine_classifier_model"
+MODEL = "car_origin_classifier_model"
 
 
 def project_command(project: Path, *args: str):
-    return run([sys.executable, "-m", "wine_classifier", *args], project, env=project_env(project))
+    return run([sys.executable, "-m", "car_origin_classifier", *args], project, env=project_env(project))
 
 
 def train_two_versions(project: Path) -> tuple:
@@ -29,9 +29,9 @@ def train_two_versions(project: Path) -> tuple:
     dvc(project, "repro")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "v1")
-    raw = project / "data/raw/wine.csv"
+    raw = project / "data/raw/cars.csv"
     raw.write_text("".join(raw.read_text().splitlines(keepends=True)[:121]))
-    dvc(project, "add", "--quiet", "data/raw/wine.csv")
+    dvc(project, "add", "--quiet", "data/raw/cars.csv")
     dvc(project, "repro")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "v2: fewer rows")
@@ -52,7 +52,7 @@ def workspace_state(project: Path) -> tuple:
     return (
         git(project, "rev-parse", "HEAD"),
         git(project, "status", "--porcelain"),
-        md5_of(project / "data/raw/wine.csv"),
+        md5_of(project / "data/raw/cars.csv"),
     )
 
 
@@ -74,7 +74,7 @@ def test_lineage_prints_the_audit_trail(trained):
     assert done.returncode == 0, done.stderr
     text = done.stdout
     assert f"commit: {first.data.tags['lineage.git_commit']}" in text
-    assert f"data/raw/wine.csv md5 {first.data.tags['lineage.data_md5.data/raw/wine.csv']}" in text
+    assert f"data/raw/cars.csv md5 {first.data.tags['lineage.data_md5.data/raw/cars.csv']}" in text
     assert "train.seed = 42" in text and "f1_macro = " in text
     assert f"{MODEL} version 1" in text
     champion = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}").get_model_version_by_alias(MODEL, "champion")

@@ -18,7 +18,7 @@ from .test_pipeline import dvc, project_env
 
 pytestmark = pytest.mark.slow
 SWEEP = "train.random_forest.max_depth=1,2,4,8"
-MODEL = "wine_classifier_model"
+MODEL = "car_origin_classifier_model"
 
 
 def wait_for_queue(project: Path, seconds: float = 900) -> None:
@@ -137,7 +137,7 @@ def test_unusable_server_fails_fast_with_the_uri_and_no_traceback(cookies, refus
 def test_queued_experiment_runs_the_code_it_was_queued_with(cookies):
     """Code changed in the workspace after queueing does not leak into the queued experiment.
 
-    The project is importable from the workspace's src/ (as with `pip install -e .`); the
+    The workspace's package is importable from anywhere (as with `pip install -e .`); the
     experiment runs in a temp copy and must use that copy's code.
     """
     project = bake_ok(cookies, {})
@@ -145,7 +145,7 @@ def test_queued_experiment_runs_the_code_it_was_queued_with(cookies):
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "baseline")
     dvc(project, "exp", "run", "--queue", "-S", "train.seed=7")
-    train = project / "src" / "wine_classifier" / "stages" / "train.py"
+    train = project / "car_origin_classifier" / "stages" / "train.py"
     train.write_text(
         train.read_text().replace("def main() -> None:\n", "def main() -> None:\n    raise SystemExit(3)\n")
     )

@@ -1,5 +1,6 @@
-"""params.yaml is validated before any stage does work."""
+"""params.yaml is validated before any stage does work, by the stages' own params models."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -7,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.params import ParamsError, load_params
+from {{ cookiecutter.package_name }}.params import ParamsError, load_params, schema
+from {{ cookiecutter.package_name }}.stages import declared_sections
 
 PROJECT = Path(__file__).resolve().parent.parent
-SECTIONS = ("data", "prepare", "train", "evaluate")
+SECTIONS = declared_sections()
 
 
 def shipped_params() -> dict:
@@ -23,45 +25,78 @@ def write_params(tmp_path: Path, params: dict) -> Path:
     return path
 
 
+def load(tmp_path: Path, params: dict, *names: str) -> dict:
+    return load_params({name: SECTIONS[name] for name in names}, write_params(tmp_path, params))
+
+
 def test_shipped_params_are_valid():
-    """The params.yaml that ships with the project passes validation."""
-    loaded = load_params(*SECTIONS, path=PROJECT / "params.yaml")
+    """The params.yaml that ships with the project passes every stage's validation."""
+    loaded = load_params(SECTIONS, path=PROJECT / "params.yaml")
     assert set(loaded) == set(SECTIONS)
 
 
 @pytest.mark.parametrize(
-    ("section", "key", "value", "named"),
+    ("section", "key", "value", "message"),
     [
-        ("prepare", "test_size", 1.5, "prepare.test_size"),
-        ("prepare", "seed", "forty-two", "prepare.seed"),
-        ("train", "seed", True, "train.seed"),
-        ("train", "model", "svm", "train.model"),
-        ("train", "n_trees", 10, "train.n_trees"),
-        ("data", "task", "clustering", "data.task"),
-        ("evaluate", "direction", "up", "evaluate.direction"),
+        ("prepare", "test_size", 1.5, "prepare.test_size must be a number between 0 and 1"),
+        ("prepare", "seed", "forty-two", "prepare.seed must be an integer >= 0, got 'forty-two'"),
+        ("train", "seed", True, "train.seed must be an integer >= 0, got True"),
+        ("train", "model", "svm", "train.model must be one of "),
+        ("train", "n_trees", 10, "train.n_trees is not a known key (known: model, seed, "),
+        ("data", "task", "clustering", "data.task must be one of classification, regression"),
+        ("data", "drop_columns", "id", "data.drop_columns must be a list of column names"),
+        ("evaluate", "primary_metric", "speed", "evaluate.primary_metric must be one of "),
     ],
-)
-def test_bad_value_names_its_key(tmp_path, section, key, value, named):
+)  # fmt: skip
+def test_bad_value_names_its_key(tmp_path, section, key, value, message):
     """Wrong types, out-of-range values and unknown keys are rejected by dotted key."""
     params = shipped_params()
     params[section][key] = value
-    with pytest.raises(ParamsError, match=named.replace(".", r"\.")):
-        load_params(section, path=write_params(tmp_path, params))
+    with pytest.raises(ParamsError) as error:
+        load(tmp_path, params, "data", section)
+    assert str(error.value).startswith(message)
 
 
 def test_nested_value_out_of_range(tmp_path):
     params = shipped_params()
+    params["train"]["model"] = "random_forest"
     params["train"]["random_forest"]["n_estimators"] = 0
-    with pytest.raises(ParamsError, match=r"train\.random_forest\.n_estimators"):
-        load_params("train", path=write_params(tmp_path, params))
+    with pytest.raises(
+        ParamsError, match=r"^train\.random_forest\.n_estimators must be an integer >= 1, got 0$"
+    ):
+        load(tmp_path, params, "data", "train")
+
+
+def test_only_the_selected_models_block_is_required(tmp_path):
+    params = shipped_params()
+    selected = params["train"]["model"]
+    others = [name for name in params["train"] if name not in ("model", "seed", selected)]
+    for name in others:
+        del params["train"][name]
+    assert load(tmp_path, params, "data", "train")["train"].model == selected
+    del params["train"][selected]
+    with pytest.raises(ParamsError, match=rf"^train\.{selected} is missing"):
+        load(tmp_path, params, "data", "train")
 
 
 def test_primary_metric_must_fit_the_task(tmp_path):
     params = shipped_params()
     task = params["data"]["task"]
     params["evaluate"]["primary_metric"] = "rmse" if task == "classification" else "accuracy"
-    with pytest.raises(ParamsError, match=r"evaluate\.primary_metric"):
-        load_params("data", "evaluate", path=write_params(tmp_path, params))
+    with pytest.raises(ParamsError, match=r"^evaluate\.primary_metric '\w+' does not fit"):
+        load(tmp_path, params, "data", "evaluate")
+
+
+def test_a_section_of_another_stage_is_not_this_stages_business(tmp_path):
+    """A section only some other stage declares (e.g. one you add) does not stop this stage."""
+    params = shipped_params() | {"featurize": {"anything": 1}}
+    assert set(load(tmp_path, params, "data", "prepare")) == {"data", "prepare"}
+
+
+def test_schema_file_is_current():
+    """params.schema.json is what `python -m {{ cookiecutter.package_name }} params-schema` writes."""
+    shipped = json.loads((PROJECT / "params.schema.json").read_text(encoding="utf-8"))
+    assert shipped == schema(SECTIONS), "run: python -m {{ cookiecutter.package_name }} params-schema"
 
 
 def test_stage_stops_with_one_line_and_no_traceback(tmp_path):
@@ -70,13 +105,14 @@ def test_stage_stops_with_one_line_and_no_traceback(tmp_path):
     params["train"]["seed"] = -1
     write_params(tmp_path, params)
     done = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}.stages.train"],
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.stages.train",
+         "--train", "train.csv", "--model", "models/model.pkl"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(PROJECT / "src"), "PATH": ""},
+        env={"PYTHONPATH": str(PROJECT), "PATH": ""},
         check=False,
-    )
+    )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "ERROR: params.yaml: train.seed must be an integer >= 0, got -1"

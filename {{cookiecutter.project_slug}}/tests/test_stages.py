@@ -1,24 +1,43 @@
 """The stage functions: split, fit and score behave the same on any tabular data."""
 
+import io
+import math
+import pickle
+
+import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.params import MODELS, TASK_METRICS, ParamsError, load_params
-from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table, score
-from {{ cookiecutter.package_name }}.stages.prepare import check_target, drop_missing_target, split
-from {{ cookiecutter.package_name }}.stages.train import features_and_target, fit, serialize
+from {{ cookiecutter.package_name }}.features import features_and_target
+from {{ cookiecutter.package_name }}.metrics import METRICS, score, task_metrics
+from {{ cookiecutter.package_name }}.models import MODELS
+from {{ cookiecutter.package_name }}.params import DataParams, ParamsError
+from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table
+from {{ cookiecutter.package_name }}.stages.prepare import (
+    PrepareParams,
+    check_columns,
+    column_advice,
+    drop_missing_target,
+    split,
+)
+from {{ cookiecutter.package_name }}.stages.train import TrainParams, fit, serialize
 
 from .conftest import synthetic_frame
-from .test_params import PROJECT
+from .test_params import shipped_params
+
+PREPARE = PrepareParams(test_size=0.25, seed=3)
 
 
-def train_params(model: str) -> dict:
-    params = load_params("train", path=PROJECT / "params.yaml")["train"]
-    return {**params, "model": model}
+def data_params(task: str, **changes) -> DataParams:
+    return DataParams(target="label", task=task, **changes)
+
+
+def train_params(model: str):
+    return TrainParams.model_validate(shipped_params()["train"] | {"model": model})
 
 
 def test_split_is_reproducible_and_disjoint(frame, task):
-    first_train, first_test = split(frame, "label", task, 0.25, seed=3)
-    again_train, again_test = split(frame, "label", task, 0.25, seed=3)
+    first_train, first_test = split(frame, data_params(task), PREPARE)
+    again_train, again_test = split(frame, data_params(task), PREPARE)
     assert first_train.equals(again_train) and first_test.equals(again_test)
     assert len(first_train) + len(first_test) == len(frame)
     assert len(first_test) == 15
@@ -26,7 +45,7 @@ def test_split_is_reproducible_and_disjoint(frame, task):
 
 def test_classification_split_keeps_every_class_in_both_halves():
     frame = synthetic_frame("classification")
-    train, test = split(frame, "label", "classification", 0.25, seed=0)
+    train, test = split(frame, data_params("classification"), PREPARE)
     assert set(train["label"]) == set(test["label"]) == set(frame["label"])
 
 
@@ -37,29 +56,67 @@ def test_rows_without_target_are_dropped(frame):
 
 def test_missing_target_column_is_named(frame, task):
     with pytest.raises(ParamsError, match="'price' is not a column"):
-        check_target(frame, "price", task)
+        check_columns(frame, DataParams(target="price", task=task))
+
+
+def test_dropping_a_column_that_is_not_there_is_named(frame, task):
+    with pytest.raises(ParamsError, match="data.drop_columns names 'row_id'"):
+        check_columns(frame, data_params(task, drop_columns=["row_id"]))
 
 
 def test_regression_needs_a_numeric_target(frame):
     frame["label"] = "text"
     with pytest.raises(ParamsError, match="not numeric"):
-        check_target(frame, "label", "regression")
+        check_columns(frame, data_params("regression"))
+
+
+def test_ids_free_text_and_dates_are_pointed_out(frame, task):
+    frame["row_id"] = range(len(frame))
+    frame["comment"] = [f"note number {i} about this row" for i in range(len(frame))]
+    frame["comment"] = frame["comment"].where(frame.index % 3 > 0, "same")
+    frame["signed_up"] = pd.date_range("2024-01-01", periods=len(frame)).astype(str)
+    advice = column_advice(frame, data_params(task))
+    assert set(advice) == {"row_id", "comment", "signed_up"}
+    assert column_advice(frame, data_params(task, drop_columns=list(advice))) == {}
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_fits_text_and_missing_values(frame, task, model):
-    """Each model trains on numeric + text columns with gaps and scores the task's metrics."""
-    train, test = split(frame, "label", task, 0.25, seed=0)
-    fitted = fit(train, "label", task, train_params(model))
-    features, actual = features_and_target(test, "label")
+    """Each registered model trains on numeric + text columns with gaps and scores the task."""
+    data = data_params(task)
+    train, test = split(frame, data, PREPARE)
+    fitted = fit(train, data, train_params(model))
+    features, actual = features_and_target(test, data)
     metrics = score(fitted, features, actual, task)
-    assert set(metrics) == set(TASK_METRICS[task])
+    assert list(metrics) == task_metrics(task)
+    assert all(math.isfinite(value) for value in metrics.values())
     assert len(prediction_table(fitted, features, actual)) == len(test)
+
+
+def test_every_metric_belongs_to_a_task_and_has_a_direction():
+    for name, entry in METRICS.items():
+        assert entry.task in ("classification", "regression"), name
+        assert entry.direction in ("maximize", "minimize"), name
+
+
+def test_dropped_columns_are_not_model_inputs(frame, task):
+    data = data_params(task, drop_columns=["weight"])
+    fitted = fit(frame, data, train_params("linear"))
+    assert "weight" not in fitted.feature_names_in_
+
+
+def test_saved_model_predicts_on_rows_as_read_from_csv(frame, task):
+    """The pickled model alone takes plain `pd.read_csv` rows (text dtypes, gaps, extra
+    columns included): every transform it needs is inside it."""
+    data = data_params(task, drop_columns=["weight"])
+    model = pickle.loads(serialize(fit(frame, data, train_params("random_forest"))))
+    text = frame.to_csv(index=False)
+    for rows in (pd.read_csv(io.StringIO(text)),
+                 pd.read_csv(io.StringIO(text), dtype_backend="pyarrow")):  # fmt: skip
+        assert len(model.predict(rows.drop(columns=["label"]))) == len(frame)
 
 
 def test_same_inputs_give_byte_identical_model(frame, task):
     """Training is seeded: rerunning it produces the same model file, byte for byte."""
-    params = train_params("random_forest")
-    assert serialize(fit(frame, "label", task, params)) == serialize(
-        fit(frame, "label", task, params)
-    )
+    data, params = data_params(task), train_params("random_forest")
+    assert serialize(fit(frame, data, params)) == serialize(fit(frame, data, params))

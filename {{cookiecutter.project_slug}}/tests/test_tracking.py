@@ -48,7 +48,8 @@ def log_version(client, score: float, md5: str):
             serialization_format="pickle",
         )
         version = tracking.register(client, info.model_uri, md5)
-        return version, tracking.promote_if_better(client, version, "accuracy", score, "maximize")
+        ranking = tracking.Ranking("accuracy", "maximize")
+        return version, tracking.promote_if_better(client, version, ranking, score)
 
 
 def test_champion_moves_only_to_a_better_model(store):

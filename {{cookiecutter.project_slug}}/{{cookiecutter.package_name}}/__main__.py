@@ -1,7 +1,8 @@
 """Project commands: `python -m {{ cookiecutter.package_name }} <command>`.
 
 init-store                  create the MLflow store and experiment once (safe to repeat)
-champion                    show the registered model version that holds `champion`
+champion                    show the model version that holds `champion`, and its metrics
+params-schema               write params.schema.json from the stages' params models
 lineage REF                 print a run's audit trail: commit, data, params, metrics, registry
 reproduce REF --into DIR    rebuild that run in DIR and check the model is byte-identical
 
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from mlflow.exceptions import MlflowException
 
-from . import tracking
+from . import paths, tracking
+from .files import write_bytes_atomic
+from .params import schema_text
 from .reproduce import ReproduceError, describe, find_run, reproduce
 
 
@@ -27,7 +30,19 @@ def show_champion(_: argparse.Namespace) -> None:
     champion = tracking.current_champion(client)
     if champion is None:
         raise SystemExit(f"ERROR: no {tracking.CHAMPION_ALIAS} yet: run `dvc repro` first")
-    print(f"{tracking.REGISTERED_MODEL_NAME} version {champion.version} (run {champion.run_id})")
+    metrics = client.get_run(champion.run_id).data.metrics
+    scores = ", ".join(f"{name} {value:.4g}" for name, value in sorted(metrics.items()))
+    print(
+        f"{tracking.REGISTERED_MODEL_NAME} version {champion.version} "
+        f"(run {champion.run_id}): {scores}"
+    )
+
+
+def write_params_schema(_: argparse.Namespace) -> None:
+    from .stages import declared_sections
+
+    write_bytes_atomic(paths.PARAMS_SCHEMA, schema_text(declared_sections()).encode("utf-8"))
+    print(f"wrote {paths.PARAMS_SCHEMA}")
 
 
 def show_lineage(args: argparse.Namespace) -> None:
@@ -44,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main_parser.add_subparsers(dest="command", required=True)
     commands.add_parser("init-store").set_defaults(handler=init_store)
     commands.add_parser("champion").set_defaults(handler=show_champion)
+    commands.add_parser("params-schema").set_defaults(handler=write_params_schema)
     lineage = commands.add_parser("lineage")
     lineage.add_argument("ref", help="run id, models:/<name>@<alias> or models:/<name>/<version>")
     lineage.set_defaults(handler=show_lineage)

@@ -169,9 +169,12 @@ def restore_data(record: Record, into: Path) -> None:
             f"the data of commit {record.commit[:12]} is in neither the DVC cache nor the remote"
             + (f" (dvc: {said[0].removeprefix('ERROR: ')})" if said else "")
         )
-    raw = paths.RAW_DATA.as_posix()
-    if raw in record.data and md5_of(into / raw) != record.data[raw]:
-        raise ReproduceError(f"{raw} at commit {record.commit[:12]} does not have the recorded md5")
+    for path, md5 in sorted(record.data.items()):
+        tracked_by_dvc = (into / f"{path}.dvc").is_file()
+        if tracked_by_dvc and md5_of(into / path) != md5:
+            raise ReproduceError(
+                f"{path} at commit {record.commit[:12]} does not have the recorded md5"
+            )
 
 
 def restore_params(client: mlflow.MlflowClient, record: Record, into: Path) -> None:
@@ -188,11 +191,12 @@ def restore_params(client: mlflow.MlflowClient, record: Record, into: Path) -> N
 
 
 def rebuild(into: Path) -> None:
-    """`dvc repro --force` in `into`, with its own code and a scratch MLflow store."""
-    env = os.environ | {
-        "PYTHONPATH": str(into / "src"),
-        "MLFLOW_TRACKING_URI": f"sqlite:///{into / tracking.STORE_FILE}",
-    }
+    """`dvc repro --force` in `into`, with its own code and a scratch MLflow store.
+
+    Stages run as `python -m <package>...` from `into`, so Python imports the package of
+    that checkout, not an installed copy.
+    """
+    env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{into / tracking.STORE_FILE}"}
     env.pop("DVC_ROOT", None)
     done = run_dvc(["repro", "--force"], into, env)
     if done.returncode != 0:
@@ -210,7 +214,8 @@ def reproduce(ref: str, into: Path) -> str:
     restore_data(record, into)
     restore_params(client, record, into)
     rebuild(into)
-    rebuilt, recorded = md5_of(into / paths.MODEL), record.tags.get("lineage.model_md5")
+    model = into / record.tags.get("lineage.model_path", "models/model.pkl")
+    rebuilt, recorded = md5_of(model), record.tags.get("lineage.model_md5")
     if rebuilt != recorded:
         raise ReproduceError(f"the rebuilt model differs: md5 {rebuilt}, recorded {recorded}")
     return f"reproduced {ref} in {into}: model md5 {rebuilt} is identical to the record"

@@ -12,8 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 
 def current_umask() -> int:
     mask = os.umask(0)
@@ -33,10 +31,6 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    write_bytes_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
 def write_json_atomic(data: Any, path: Path) -> None:

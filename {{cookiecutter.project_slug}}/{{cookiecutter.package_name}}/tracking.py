@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -148,10 +149,9 @@ def git(*args: str) -> str | None:
 
 def git_dirty() -> bool:
     """True when tracked source differs from the commit; pipeline outputs do not count."""
-    changes = git(
-        "status", "--porcelain", "--untracked-files=no", "--", ".",
-        f":(exclude){paths.DVC_LOCK.as_posix()}", f":(exclude){paths.METRICS.parent.as_posix()}",
-    )  # fmt: skip
+    _, outputs = paths.pipeline_files()
+    excluded = [f":(exclude){path}" for path in (paths.DVC_LOCK.as_posix(), *outputs)]
+    changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
     return bool(changes)
 
 
@@ -181,16 +181,17 @@ def is_environment_tag(key: str) -> bool:
     return key in ("lineage.python", "lineage.lock_md5") or key.startswith(PACKAGE_TAG)
 
 
-def lineage_tags(params: Mapping[str, Any], model_md5: str) -> dict[str, str]:
+def lineage_tags(params: Mapping[str, Any], model_file: Path, model_md5: str) -> dict[str, str]:
     """Everything needed to rebuild this run: code, data, params, environment."""
     tags = {
         "lineage.git_commit": git("rev-parse", "HEAD") or "unknown",
         "lineage.git_dirty": str(git_dirty()).lower(),
         "lineage.params_hash": params_hash(params),
+        "lineage.model_path": model_file.as_posix(),
         "lineage.model_md5": model_md5,
         **environment_tags(),
     }
-    for path in paths.DATA_LINEAGE:
+    for path in paths.data_files():
         tags[f"{DATA_TAG}{path.as_posix()}"] = md5_of(path)
     for variable, tag in (
         ("DVC_EXP_NAME", "dvc.exp_name"),
@@ -199,6 +200,25 @@ def lineage_tags(params: Mapping[str, Any], model_md5: str) -> dict[str, str]:
         if os.environ.get(variable):
             tags[tag] = os.environ[variable]
     return tags
+
+
+def signature_example(features: Any) -> Any:
+    """A few rows for the logged model's signature, integer columns as floats.
+
+    A served row may have a gap in a column that was all integers in training; as a float
+    column in the signature, that row is still accepted (MLflow's own advice).
+    """
+    example = features.head(5)
+    integers = example.select_dtypes(include="integer").columns
+    return example.astype({column: "float64" for column in integers})
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How `champion` is decided: a metric, and whether higher or lower is better."""
+
+    metric: str
+    direction: str
 
 
 def is_better(candidate: float, incumbent: float | None, direction: str) -> bool:
@@ -230,7 +250,7 @@ def current_champion(client: mlflow.MlflowClient) -> Any | None:
 
 
 def promote_if_better(
-    client: mlflow.MlflowClient, version: Any, metric: str, value: float, direction: str
+    client: mlflow.MlflowClient, version: Any, ranking: Ranking, value: float
 ) -> bool:
     """Move `champion` to `version` when its metric beats the champion's; True if it holds it."""
     champion = current_champion(client)
@@ -238,16 +258,19 @@ def promote_if_better(
         return True
     incumbent = None
     if champion is not None:
-        incumbent = client.get_run(champion.run_id).data.metrics.get(metric)
-    if not is_better(value, incumbent, direction):
+        incumbent = client.get_run(champion.run_id).data.metrics.get(ranking.metric)
+    if not is_better(value, incumbent, ranking.direction):
         return False
     client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
     return True
 
 
-def model_requirements() -> list[str]:
-    """Pinned requirements for the logged model; passing them skips MLflow's slow inference."""
-    return [f"{name}=={package_version(name)}" for name in MODEL_REQUIREMENTS]
+def model_requirements(extra: tuple[str, ...] = ()) -> list[str]:
+    """Pinned requirements for the logged model; passing them skips MLflow's slow inference.
+
+    `extra` is the chosen model's own packages (its `requirements` in models.py).
+    """
+    return [f"{name}=={package_version(name)}" for name in (*MODEL_REQUIREMENTS, *extra)]
 
 
 def record_run(
@@ -255,32 +278,38 @@ def record_run(
     features: Any,
     metrics: Mapping[str, float],
     params: Mapping[str, Any],
-    evaluate_params: Mapping[str, str],
+    ranking: Ranking,
+    model_file: Path,
+    artifacts: tuple[Path, ...],
+    requirements: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Log one MLflow run for this pipeline execution, register the model, settle `champion`."""
     client = open_store()
-    model_md5 = md5_of(paths.MODEL)
-    example = features.head(5)
+    model_md5 = md5_of(model_file)
+    example = signature_example(features)
     with mlflow.start_run(run_name=os.environ.get("DVC_EXP_NAME")) as run:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(dict(metrics))
-        mlflow.set_tags(lineage_tags(params, model_md5))
-        for path in (paths.METRICS, paths.PREDICTIONS, paths.PARAMS):
+        mlflow.set_tags(lineage_tags(params, model_file, model_md5))
+        for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="pipeline")
         info = mlflow.sklearn.log_model(
             model,
             name="model",
             signature=infer_signature(example, model.predict(example)),
             input_example=example,
-            pip_requirements=model_requirements(),
+            pip_requirements=model_requirements(requirements),
             # The same format as models/model.pkl; skops would need every type whitelisted.
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
         )
-        metric, direction = evaluate_params["primary_metric"], evaluate_params["direction"]
         with store_lock():
             version = register(client, info.model_uri, model_md5)
-            champion = promote_if_better(client, version, metric, metrics[metric], direction)
+            champion = promote_if_better(client, version, ranking, metrics[ranking.metric])
         mlflow.set_tags(
-            {"registry.version": version.version, "registry.champion": str(champion).lower()}
+            {
+                "registry.version": version.version,
+                "registry.champion": str(champion).lower(),
+                "registry.ranked_by": ranking.metric,
+            }
         )
     return {"run_id": run.info.run_id, "version": version.version, "champion": champion}

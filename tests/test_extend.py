@@ -1,0 +1,110 @@
+"""Slow tier: the generated README's "Change things" steps, followed literally.
+
+Each journey takes the code and YAML blocks the baked README shows (marked
+`<!-- journey: ... -->`), applies them where the README says, and then `dvc repro` must
+succeed, the MLflow run must show the new model, metric or stage, and the project's own
+tests must pass.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import Combo, bake_ok, run
+from .test_pipeline import dvc, project_env, runs
+
+pytestmark = pytest.mark.slow
+JOURNEY_BLOCK = re.compile(r"<!-- journey: (?P<name>[^>]+?) -->\n```\w*\n(?P<body>.*?)```", re.S)
+COMBOS = {"classification": Combo("cars", "classification", "random_forest"),
+          "regression": Combo("diabetes", "regression", "linear")}  # fmt: skip
+
+
+def readme_blocks(project: Path) -> dict[str, str]:
+    return {m["name"]: m["body"] for m in JOURNEY_BLOCK.finditer((project / "README.md").read_text())}
+
+
+def add_imports(module: Path, imports: str) -> None:
+    """ "Add the import at the top": after the module docstring, before the other imports."""
+    text = module.read_text()
+    end = text.index('"""', 3) + 3
+    module.write_text(text[:end] + "\n\n" + imports.strip() + "\n" + text[end:].lstrip("\n").join(["\n", ""]))
+
+
+def append(module: Path, code: str) -> None:
+    module.write_text(module.read_text().rstrip("\n") + "\n\n\n" + code)
+
+
+def merge_params(project: Path, block: str) -> None:
+    """Put the README's params.yaml lines in place (nested keys are merged, not replaced)."""
+
+    def merge(into: dict, new: dict) -> None:
+        for key, value in new.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    merge(params, yaml.safe_load(block))
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def finish(project: Path) -> object:
+    """The steps every change ends with: params schema, dvc repro, the project's own tests."""
+    package = project.name.replace("-", "_")
+    done = run([sys.executable, "-m", package, "params-schema"], project, env=project_env(project))
+    assert done.returncode == 0, done.stderr
+    dvc(project, "repro")
+    own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    assert own_tests.returncode == 0, own_tests.stdout[-3000:]
+    return runs(project, project.name)[-1]
+
+
+def add_registry_entry(project: Path, module: str, journey: str) -> tuple[object, dict[str, str]]:
+    """The README's steps for a model or a metric: the import at the top of the module, the
+    entry at its end, the lines in params.yaml; then the steps every change ends with."""
+    blocks = readme_blocks(project)
+    path = project / project.name.replace("-", "_") / f"{module}.py"
+    add_imports(path, blocks[f"{journey} imports"])
+    append(path, blocks[f"{journey} entry"])
+    merge_params(project, blocks[f"{journey} params"])
+    return finish(project), blocks
+
+
+@pytest.mark.parametrize("task", COMBOS)
+def test_add_a_model(cookies, task):
+    project = bake_ok(cookies, COMBOS[task].context())
+    latest, _ = add_registry_entry(project, "models", "model")
+    assert latest.data.params["train.model"] == "knn"
+    assert latest.data.params["train.knn.n_neighbors"] == "5"
+
+
+@pytest.mark.parametrize("task", COMBOS)
+def test_add_a_metric_and_make_it_primary(cookies, task):
+    project = bake_ok(cookies, COMBOS[task].context())
+    latest, blocks = add_registry_entry(project, "metrics", "metric")
+    primary = yaml.safe_load(blocks["metric params"])["evaluate"]["primary_metric"]
+    assert primary in latest.data.metrics
+    assert latest.data.tags["registry.ranked_by"] == primary
+    assert latest.data.tags["registry.champion"] == "true"
+
+
+def test_add_a_featurize_stage(cookies):
+    project = bake_ok(cookies, COMBOS["classification"].context())
+    blocks = readme_blocks(project)
+    package = project.name.replace("-", "_")
+    (project / package / "stages" / "featurize.py").write_text(blocks["stage module"])
+    merge_params(project, blocks["stage params"])
+    pipeline = (project / "dvc.yaml").read_text()
+    head, train_onwards = pipeline.split("\n  train:\n")
+    train_onwards = train_onwards.replace("data/prepared/", "data/features/")
+    (project / "dvc.yaml").write_text(head + "\n" + blocks["stage dvc"] + "\n  train:\n" + train_onwards)
+    latest = finish(project)
+    assert latest.data.params["featurize.max_missing"] == "0.5"
+    assert "lineage.data_md5.data/features/train.csv" in latest.data.tags
+    stages = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    assert list(stages) == ["prepare", "featurize", "train", "evaluate"]

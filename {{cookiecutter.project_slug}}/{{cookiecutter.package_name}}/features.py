@@ -1,0 +1,63 @@
+"""What the model sees: the columns it gets and every transform it applies to them.
+
+All of it lives inside the saved scikit-learn Pipeline, so the registered model takes rows
+exactly as `pd.read_csv` gives them (extra columns are ignored) and needs no code of this
+project to predict. Put transforms your model needs at prediction time here, as Pipeline
+steps, not in a stage: a stage's output is not there when the champion is served.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from .params import DataParams
+
+# Rarer categories beyond this many per column are pooled into one "infrequent" column.
+MAX_CATEGORIES = 20
+
+
+def features_and_target(frame: pd.DataFrame, data: DataParams) -> tuple[pd.DataFrame, pd.Series]:
+    """The model's input columns (all but the target and data.drop_columns), and the target."""
+    features = frame.drop(columns=[data.target, *data.drop_columns], errors="ignore")
+    return features, frame[data.target]
+
+
+def as_objects() -> FunctionTransformer:
+    """Text columns of any pandas dtype as an object array with NaN gaps, for the imputer.
+
+    A reference to pandas' own method, so the pickled model needs no code of ours.
+    """
+    return FunctionTransformer(
+        pd.DataFrame.to_numpy,
+        kw_args={"dtype": object, "na_value": np.nan},
+        feature_names_out="one-to-one",
+    )
+
+
+def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
+    """Impute and scale numeric columns; impute and one-hot encode the others."""
+    numeric = features.select_dtypes(include="number").columns.tolist()
+    categorical = [column for column in features.columns if column not in numeric]
+    numeric_steps = Pipeline(
+        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+    )
+    categorical_steps = Pipeline(
+        [
+            ("as_objects", as_objects()),
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            (
+                "encode",
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist",
+                    max_categories=MAX_CATEGORIES,
+                    sparse_output=False,
+                ),
+            ),
+        ]
+    )
+    return ColumnTransformer(
+        [("numeric", numeric_steps, numeric), ("categorical", categorical_steps, categorical)]
+    )

@@ -1,0 +1,44 @@
+"""The project's fixed files, and the pipeline's own files as dvc.yaml declares them.
+
+Stages get the data, model and report files they read and write as command-line options
+in dvc.yaml (`--train data/prepared/train.csv`), so dvc.yaml is the one place that wires
+the DAG: inserting a stage changes dvc.yaml, not the code of its neighbours. Paths are
+relative to the directory DVC runs stages in (the repository root, or an experiment's
+temporary copy of it).
+"""
+
+from pathlib import Path
+
+import yaml
+
+PARAMS = Path("params.yaml")
+PARAMS_SCHEMA = Path("params.schema.json")
+PIPELINE = Path("dvc.yaml")
+DVC_LOCK = Path("dvc.lock")
+DEPENDENCY_LOCK = Path("requirements.lock")
+DATA_DIR = "data/"
+
+
+def declared(entries: list) -> list[str]:
+    """Paths of a dvc.yaml deps/outs list, whose items are strings or {path: options}."""
+    return [next(iter(entry)) if isinstance(entry, dict) else entry for entry in entries]
+
+
+def pipeline_files(pipeline: Path = PIPELINE) -> tuple[list[str], list[str]]:
+    """(every dep, every output) that dvc.yaml's stages declare, outputs incl. metrics/plots."""
+    stages = yaml.safe_load(pipeline.read_text(encoding="utf-8"))["stages"].values()
+    deps = [path for stage in stages for path in declared(stage.get("deps", []))]
+    outputs = [
+        path
+        for stage in stages
+        for kind in ("outs", "metrics", "plots")
+        for path in declared(stage.get(kind, []))
+    ]
+    return deps, outputs
+
+
+def data_files(pipeline: Path = PIPELINE) -> list[Path]:
+    """Every data file the pipeline reads or writes: the ones whose md5 a run records."""
+    deps, outputs = pipeline_files(pipeline)
+    found = dict.fromkeys(Path(p) for p in deps + outputs if p.startswith(DATA_DIR))
+    return [path for path in found if path.is_file()]

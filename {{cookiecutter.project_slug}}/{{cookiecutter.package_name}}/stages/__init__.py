@@ -1,0 +1,56 @@
+"""The pipeline's stages, one module each, run by dvc.yaml as `python -m ...stages.<name>`.
+
+A stage module declares `PARAMS` (the params.yaml sections it reads, as pydantic models)
+and `FILES` (the files it reads and writes, given in dvc.yaml as `--<name> <path>`), and
+calls `start(PARAMS, FILES)` first thing in `main()`. Adding a stage means a module like
+that, its block in dvc.yaml and its section in params.yaml.
+"""
+
+import argparse
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..data import DataError, read_table
+from ..params import ParamsError, Sections, fail, load_params
+
+
+def start(sections: Sections, files: tuple[str, ...]) -> tuple[dict[str, Any], argparse.Namespace]:
+    """How every stage begins: logging on, its files parsed, its params validated.
+
+    Bad params end the stage with one line and exit status 1.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser()
+    for name in files:
+        parser.add_argument(f"--{name}", type=Path, required=True)
+    arguments = parser.parse_args()
+    try:
+        return load_params(sections), arguments
+    except ParamsError as error:
+        fail(error)
+
+
+def read_input(path: Path) -> pd.DataFrame:
+    """A stage's input table, or a one-line exit naming the file."""
+    try:
+        return read_table(path)
+    except DataError as error:
+        raise SystemExit(f"ERROR: {error}") from None
+
+
+def stage_modules() -> list[str]:
+    """The module name of every stage in this package, e.g. `<package>.stages.train`."""
+    return [f"{__name__}.{info.name}" for info in pkgutil.iter_modules(__path__)]
+
+
+def declared_sections() -> dict[str, type]:
+    """Every params section some stage declares: what params.schema.json describes."""
+    sections: dict[str, type] = {}
+    for name in stage_modules():
+        sections |= getattr(importlib.import_module(name), "PARAMS", {})
+    return sections

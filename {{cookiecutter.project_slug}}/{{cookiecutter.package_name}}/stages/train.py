@@ -1,0 +1,49 @@
+"""Train: train CSV -> fitted scikit-learn Pipeline.
+
+Reads `--train` and params `data` and `train`; writes `--model`, a pickled Pipeline
+(features.py's preprocessing, then the model train.model picks from models.py).
+Everything is seeded, so the same inputs give a byte-identical model file.
+"""
+
+import logging
+import pickle
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from ..features import features_and_target, make_preprocessor
+from ..files import write_bytes_atomic
+from ..models import TrainBase, train_params_model
+from ..params import DataParams
+from . import read_input, start
+
+log = logging.getLogger(__name__)
+
+TrainParams = train_params_model()
+PARAMS = {"data": DataParams, "train": TrainParams}
+FILES = ("train", "model")
+
+
+def fit(train: pd.DataFrame, data: DataParams, params: TrainBase) -> Pipeline:
+    """Fit preprocessing and model on the training rows."""
+    features, actual = features_and_target(train, data)
+    model = Pipeline(
+        [("preprocess", make_preprocessor(features)), ("model", params.estimator(data.task))]
+    )
+    return model.fit(features, actual)
+
+
+def serialize(model: Pipeline) -> bytes:
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def main() -> None:
+    params, files = start(PARAMS, FILES)
+    train = read_input(files.train)
+    model = fit(train, params["data"], params["train"])
+    write_bytes_atomic(files.model, serialize(model))
+    log.info("trained %s on %d rows -> %s", params["train"].model, len(train), files.model)
+
+
+if __name__ == "__main__":
+    main()
