@@ -36,9 +36,17 @@ def postgres_bin() -> Path | None:
     return Path(initdb).parent if initdb else None
 
 
+def runuser() -> str:
+    """`runuser`'s path: it lives in /usr/sbin, which non-login shells often leave off PATH."""
+    found = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+    if found is None:
+        pytest.skip("runuser not found (util-linux); needed to run PostgreSQL as postgres under root")
+    return found
+
+
 def as_postgres(command: list[str]) -> list[str]:
     """Run as the postgres user when we are root (initdb refuses root)."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    return [runuser(), "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
 def wait_for(check, what: str, seconds: float = 60) -> None:
@@ -97,7 +105,11 @@ def mlflow_server(postgres_url, tmp_path_factory) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: healthy(url) or server.poll() is not None, "mlflow server", 120)
+        # Generous: on a loaded 2-core machine the server on PostgreSQL can take minutes.
+        try:
+            wait_for(lambda: healthy(url) or server.poll() is not None, "mlflow server", 300)
+        except TimeoutError as error:
+            raise RuntimeError(f"{error}; its log:\n{(artifacts.parent / 'mlflow-server.log').read_text()}") from None
         if server.poll() is not None:
             raise RuntimeError(f"mlflow server exited: {(artifacts.parent / 'mlflow-server.log').read_text()}")
         yield url

@@ -54,13 +54,23 @@ def merge_params(project: Path, block: str) -> None:
 
 
 def finish(project: Path) -> object:
-    """The steps every change ends with: params schema, dvc repro, the project's own tests."""
+    """The steps every change ends with, as the README lists them (make params-schema,
+    make format, dvc repro, make test); after them, `make lint` passes too."""
     package = project.name.replace("-", "_")
-    done = run([sys.executable, "-m", package, "params-schema"], project, env=project_env(project))
-    assert done.returncode == 0, done.stderr
+    steps = [
+        [sys.executable, "-m", package, "params-schema"],
+        ["ruff", "check", "--fix", "--no-cache", "."],
+        ["ruff", "format", "--no-cache", "."],
+    ]
+    for step in steps:
+        done = run(step, project, env=project_env(project))
+        assert done.returncode == 0, done.stdout + done.stderr
     dvc(project, "repro")
     own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
     assert own_tests.returncode == 0, own_tests.stdout[-3000:]
+    for lint in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."]):
+        done = run(lint, project)
+        assert done.returncode == 0, done.stdout + done.stderr
     return runs(project, project.name)[-1]
 
 
@@ -85,12 +95,28 @@ def test_add_a_model(cookies, task):
 
 @pytest.mark.parametrize("task", COMBOS)
 def test_add_a_metric_and_make_it_primary(cookies, task):
+    """The new metric decides the champion, fairly: the champion trained before the metric
+    existed is scored on the challenger's test rows, not taken as having no value."""
     project = bake_ok(cookies, COMBOS[task].context())
+    dvc(project, "repro")
     latest, blocks = add_registry_entry(project, "metrics", "metric")
     primary = yaml.safe_load(blocks["metric params"])["evaluate"]["primary_metric"]
     assert primary in latest.data.metrics
     assert latest.data.tags["registry.ranked_by"] == primary
-    assert latest.data.tags["registry.champion"] == "true"
+    assert latest.data.tags["registry.champion"] == "true", "same model bytes: the same version"
+
+    other = "linear" if COMBOS[task].model != "linear" else "random_forest"
+    dvc(project, "exp", "run", "-S", f"train.model={other}")
+    challenger = runs(project, project.name)[-1]
+    incumbent = float(challenger.data.tags["registry.incumbent_value"])
+    better = (
+        challenger.data.metrics[primary] < incumbent
+        if primary == "median_ae"
+        else (challenger.data.metrics[primary] > incumbent)
+    )
+    assert challenger.data.tags["registry.champion"] == str(better).lower()
+    if task == "classification":  # linear is clearly worse on cars
+        assert challenger.data.tags["registry.champion"] == "false"
 
 
 def test_add_a_featurize_stage(cookies):

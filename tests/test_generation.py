@@ -1,6 +1,8 @@
 """Fast tier: every valid combination bakes into a clean, committed git + DVC project."""
 
+import os
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from configobj import ConfigObj
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .conftest import TEMPLATE, Combo, all_combinations, bake_ok, git, md5_of, run
+from .conftest import TEMPLATE, TEST_GIT_IDENTITY, Combo, all_combinations, bake_ok, git, md5_of, run
 
 COMBINATIONS = all_combinations()
 LEFTOVER_JINJA = re.compile(r"\{\{|\{%|\{#|\bcookiecutter\.")
@@ -149,3 +151,16 @@ def test_make_help_lists_the_everyday_commands(cookies):
     listed = [line.split()[1] for line in done.stdout.splitlines()]
     assert {"install", "repro", "test", "lint", "ui", "champion", "sweep", "params-schema"} <= set(listed)
     assert len(listed) == len(set(listed))
+
+
+def test_git_hooks_call_the_venvs_dvc(cookies, tmp_path):
+    """After `make git-hooks` (part of `make install`), `git commit` works from a shell whose
+    PATH has no dvc, as in an IDE: DVC's hooks call the venv's dvc by its path."""
+    project = bake_ok(cookies, {})
+    venv = Path(sys.executable).parent.parent
+    done = run(["make", "git-hooks", f"VENV={venv}"], project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f'exec "{venv}/bin/dvc" git-hook pre-commit' in (project / ".git/hooks/pre-commit").read_text()
+    bare_path = os.environ | {"PATH": "/usr/bin:/bin"}
+    commit = run(["git", *TEST_GIT_IDENTITY, "commit", "--allow-empty", "-qm", "from an IDE"], project, env=bare_path)
+    assert commit.returncode == 0, commit.stderr

@@ -7,8 +7,9 @@ import pickle
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.data import DataError
 from {{ cookiecutter.package_name }}.features import features_and_target
-from {{ cookiecutter.package_name }}.metrics import METRICS, score, task_metrics
+from {{ cookiecutter.package_name }}.metrics import METRICS, predict, score, task_metrics
 from {{ cookiecutter.package_name }}.models import MODELS
 from {{ cookiecutter.package_name }}.params import DataParams, ParamsError
 from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table
@@ -86,17 +87,22 @@ def test_every_model_fits_text_and_missing_values(frame, task, model):
     data = data_params(task)
     train, test = split(frame, data, PREPARE)
     fitted = fit(train, data, train_params(model))
-    features, actual = features_and_target(test, data)
-    metrics = score(fitted, features, actual, task)
+    scored = predict(fitted, *features_and_target(test, data))
+    metrics = score(scored, task)
     assert list(metrics) == task_metrics(task)
     assert all(math.isfinite(value) for value in metrics.values())
-    assert len(prediction_table(fitted, features, actual)) == len(test)
+    assert len(prediction_table(scored)) == len(test)
 
 
 def test_every_metric_belongs_to_a_task_and_has_a_direction():
     for name, entry in METRICS.items():
         assert entry.task in ("classification", "regression"), name
         assert entry.direction in ("maximize", "minimize"), name
+
+
+def test_dropping_every_input_column_is_one_clear_error(frame, task):
+    with pytest.raises(DataError, match="no input columns are left"):
+        features_and_target(frame, data_params(task, drop_columns=["size", "colour", "weight"]))
 
 
 def test_dropped_columns_are_not_model_inputs(frame, task):

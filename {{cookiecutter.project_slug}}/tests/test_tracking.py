@@ -36,7 +36,7 @@ def test_flatten_nested_params():
     }
 
 
-def log_version(client, score: float, md5: str):
+def log_version(client, score: float, md5: str, scorer=None):
     """One run with a tiny model, registered the way the evaluate stage does it."""
     with mlflow.start_run():
         mlflow.log_metric("accuracy", score)
@@ -48,8 +48,8 @@ def log_version(client, score: float, md5: str):
             serialization_format="pickle",
         )
         version = tracking.register(client, info.model_uri, md5)
-        ranking = tracking.Ranking("accuracy", "maximize")
-        return version, tracking.promote_if_better(client, version, ranking, score)
+        ranking = tracking.Ranking("accuracy", "maximize", scorer)
+        return version, tracking.promote_if_better(client, version, ranking, score).champion
 
 
 def test_champion_moves_only_to_a_better_model(store):
@@ -68,3 +68,32 @@ def test_identical_model_bytes_reuse_their_version(store):
     again, _ = log_version(client, 0.7, "same-md5")
     assert again.version == first.version
     assert len(client.search_model_versions(f"name = '{tracking.REGISTERED_MODEL_NAME}'")) == 1
+
+
+def test_incumbent_is_scored_on_the_challengers_rows(store):
+    """The champion's value comes from scoring it on the same rows, not from its old run."""
+    client = tracking.open_store()
+    first, _ = log_version(client, 0.7, "aaa")
+    scored = []
+
+    def scorer(model_uri: str) -> float:
+        scored.append(model_uri)
+        return 0.95
+
+    challenger, wins = log_version(client, 0.9, "bbb", scorer)
+    assert not wins and scored == [f"models:/{tracking.REGISTERED_MODEL_NAME}/{first.version}"]
+    assert tracking.current_champion(client).version == first.version
+
+
+def test_an_incumbent_that_cannot_be_scored_gives_way_and_the_run_says_so(store):
+    client = tracking.open_store()
+    first, _ = log_version(client, 0.7, "aaa")
+    version = log_version(client, 0.6, "bbb")[0]
+    decision = tracking.promote_if_better(
+        client, version, tracking.Ranking("accuracy", "maximize", lambda uri: None), 0.6
+    )
+    assert decision.champion
+    assert decision.tags() == {
+        "registry.incumbent_version": str(first.version),
+        "registry.incumbent_value": "not comparable",
+    }

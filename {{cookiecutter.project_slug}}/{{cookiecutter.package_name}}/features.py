@@ -13,6 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from .data import DataError
 from .params import DataParams
 
 # Rarer categories beyond this many per column are pooled into one "infrequent" column.
@@ -22,6 +23,11 @@ MAX_CATEGORIES = 20
 def features_and_target(frame: pd.DataFrame, data: DataParams) -> tuple[pd.DataFrame, pd.Series]:
     """The model's input columns (all but the target and data.drop_columns), and the target."""
     features = frame.drop(columns=[data.target, *data.drop_columns], errors="ignore")
+    if features.columns.empty:
+        raise DataError(
+            f"no input columns are left for the model besides the target {data.target!r}; "
+            "keep some (see data.drop_columns in params.yaml)"
+        )
     return features, frame[data.target]
 
 

@@ -62,9 +62,13 @@ def task_metrics(task: str) -> list[str]:
     return [name for name, entry in METRICS.items() if entry.task == task]
 
 
-def score(model: Any, features: pd.DataFrame, actual: pd.Series, task: str) -> dict[str, float]:
+def predict(model: Any, features: pd.DataFrame, actual: pd.Series) -> Scored:
+    """The model's predictions for the test rows, with what metrics need beside them."""
+    return Scored(model, features, actual, model.predict(features))
+
+
+def score(scored: Scored, task: str) -> dict[str, float]:
     """Every metric of the task on the test rows."""
-    scored = Scored(model, features, actual, model.predict(features))
     return {name: float(METRICS[name].compute(scored)) for name in task_metrics(task)}
 
 

@@ -113,7 +113,7 @@ def train_params_model() -> type[TrainBase]:
     )
 
 
-def requirements_of(name: str | None) -> tuple[str, ...]:
+def requirements_of(name: str) -> tuple[str, ...]:
     """The extra pip packages the model called `name` needs, () for unknown names."""
-    entry = MODELS.get(name) if isinstance(name, str) else None
+    entry = MODELS.get(name)
     return entry.requirements if entry else ()

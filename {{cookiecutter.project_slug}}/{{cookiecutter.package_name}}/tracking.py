@@ -15,7 +15,7 @@ import platform
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -215,10 +215,18 @@ def signature_example(features: Any) -> Any:
 
 @dataclass(frozen=True)
 class Ranking:
-    """How `champion` is decided: a metric, and whether higher or lower is better."""
+    """How `champion` is decided: a metric, whether higher or lower is better, and how to
+    score the incumbent on the same rows as the challenger.
+
+    `score` takes a model URI and returns the incumbent's value of `metric` on this run's
+    test rows, or None when it cannot be scored there (other columns, another task). Without
+    it, the value recorded on the incumbent's own run is used: that one may come from
+    another test set or predate the metric, so evaluate always passes `score`.
+    """
 
     metric: str
     direction: str
+    score: Callable[[str], float | None] | None = None
 
 
 def is_better(candidate: float, incumbent: float | None, direction: str) -> bool:
@@ -249,20 +257,42 @@ def current_champion(client: mlflow.MlflowClient) -> Any | None:
         return None
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one version, and what it was compared with."""
+
+    champion: bool
+    incumbent_version: str | None = None
+    incumbent_value: float | None = None
+
+    def tags(self) -> dict[str, str]:
+        if self.incumbent_version is None:
+            return {}
+        value = "not comparable" if self.incumbent_value is None else repr(self.incumbent_value)
+        return {
+            "registry.incumbent_version": str(self.incumbent_version),
+            "registry.incumbent_value": value,
+        }
+
+
 def promote_if_better(
     client: mlflow.MlflowClient, version: Any, ranking: Ranking, value: float
-) -> bool:
-    """Move `champion` to `version` when its metric beats the champion's; True if it holds it."""
+) -> Decision:
+    """Move `champion` to `version` when its metric beats the champion's."""
     champion = current_champion(client)
     if champion is not None and champion.version == version.version:
-        return True
-    incumbent = None
+        return Decision(champion=True)
+    decision = Decision(champion=True)
     if champion is not None:
-        incumbent = client.get_run(champion.run_id).data.metrics.get(ranking.metric)
-    if not is_better(value, incumbent, ranking.direction):
-        return False
-    client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
-    return True
+        if ranking.score is not None:
+            incumbent = ranking.score(f"models:/{REGISTERED_MODEL_NAME}/{champion.version}")
+        else:
+            incumbent = client.get_run(champion.run_id).data.metrics.get(ranking.metric)
+        better = is_better(value, incumbent, ranking.direction)
+        decision = Decision(better, champion.version, incumbent)
+    if decision.champion:
+        client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
+    return decision
 
 
 def model_requirements(extra: tuple[str, ...] = ()) -> list[str]:
@@ -304,12 +334,13 @@ def record_run(
         )
         with store_lock():
             version = register(client, info.model_uri, model_md5)
-            champion = promote_if_better(client, version, ranking, metrics[ranking.metric])
+            decision = promote_if_better(client, version, ranking, metrics[ranking.metric])
         mlflow.set_tags(
             {
                 "registry.version": version.version,
-                "registry.champion": str(champion).lower(),
+                "registry.champion": str(decision.champion).lower(),
                 "registry.ranked_by": ranking.metric,
+                **decision.tags(),
             }
         )
-    return {"run_id": run.info.run_id, "version": version.version, "champion": champion}
+    return {"run_id": run.info.run_id, "version": version.version, "champion": decision.champion}

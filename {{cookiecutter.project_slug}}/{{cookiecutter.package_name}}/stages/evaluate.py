@@ -9,8 +9,10 @@ this model beats the current one on evaluate.primary_metric.
 import logging
 import math
 import pickle
+from collections.abc import Callable
 from typing import Literal
 
+import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from pydantic import ValidationInfo, field_validator
@@ -19,7 +21,7 @@ from .. import tracking
 from ..data import write_table
 from ..features import features_and_target
 from ..files import write_json_atomic
-from ..metrics import METRICS, score, task_metrics
+from ..metrics import METRICS, Scored, predict, score, task_metrics
 from ..models import requirements_of
 from ..params import DataParams, Section, read_params
 from ..paths import PARAMS as PARAMS_FILE
@@ -46,9 +48,29 @@ PARAMS = {"data": DataParams, "evaluate": EvaluateParams}
 FILES = ("model", "test", "metrics", "predictions")
 
 
-def prediction_table(model, features: pd.DataFrame, actual: pd.Series) -> pd.DataFrame:
+def prediction_table(scored: Scored) -> pd.DataFrame:
     """Actual and predicted value per test row: the data behind `dvc plots show`."""
-    return pd.DataFrame({"actual": actual, "predicted": model.predict(features)})
+    return pd.DataFrame({"actual": scored.actual, "predicted": scored.predicted})
+
+
+def incumbent_scorer(scored: Scored, metric: str) -> Callable[[str], float | None]:
+    """Score a registered model on this run's test rows, so the champion decision compares
+    like with like (another split, or a metric added since, would not)."""
+
+    def score_incumbent(model_uri: str) -> float | None:
+        try:
+            incumbent = mlflow.sklearn.load_model(model_uri)
+            return float(
+                METRICS[metric].compute(predict(incumbent, scored.features, scored.actual))
+            )
+        except (MlflowException, ValueError, TypeError, KeyError, AttributeError) as error:
+            log.warning(
+                "the champion (%s) cannot be scored on these test rows (%s); the new model "
+                "takes its place", model_uri, tracking.first_line(error)
+            )  # fmt: skip
+            return None
+
+    return score_incumbent
 
 
 def check_finite(metrics: dict[str, float], primary: str) -> None:
@@ -61,10 +83,11 @@ def main() -> None:
     data, primary = params["data"], params["evaluate"].primary_metric
     model = pickle.loads(files.model.read_bytes())
     features, actual = features_and_target(read_input(files.test), data)
-    metrics = score(model, features, actual, data.task)
+    scored = predict(model, features, actual)
+    metrics = score(scored, data.task)
     check_finite(metrics, primary)
     write_json_atomic(metrics, files.metrics)
-    write_table(prediction_table(model, features, actual), files.predictions)
+    write_table(prediction_table(scored), files.predictions)
     try:
         everything = read_params()
         result = tracking.record_run(
@@ -72,7 +95,9 @@ def main() -> None:
             features,
             metrics,
             everything,
-            tracking.Ranking(primary, METRICS[primary].direction),
+            tracking.Ranking(
+                primary, METRICS[primary].direction, incumbent_scorer(scored, primary)
+            ),
             model_file=files.model,
             artifacts=(files.metrics, files.predictions, PARAMS_FILE),
             requirements=requirements_of(everything.get("train", {}).get("model")),

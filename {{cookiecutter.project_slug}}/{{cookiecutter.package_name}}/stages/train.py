@@ -11,6 +11,7 @@ import pickle
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from ..data import DataError
 from ..features import features_and_target, make_preprocessor
 from ..files import write_bytes_atomic
 from ..models import TrainBase, train_params_model
@@ -40,7 +41,10 @@ def serialize(model: Pipeline) -> bytes:
 def main() -> None:
     params, files = start(PARAMS, FILES)
     train = read_input(files.train)
-    model = fit(train, params["data"], params["train"])
+    try:
+        model = fit(train, params["data"], params["train"])
+    except DataError as error:
+        raise SystemExit(f"ERROR: {files.train}: {error}") from None
     write_bytes_atomic(files.model, serialize(model))
     log.info("trained %s on %d rows -> %s", params["train"].model, len(train), files.model)
 
