@@ -60,15 +60,17 @@ def column_advice(frame: pd.DataFrame, data: DataParams) -> dict[str, str]:
             continue
         text = not pd.api.types.is_numeric_dtype(column)
         if text and looks_like_dates(column):
-            advice[name] = "holds dates, which would become one category per day"
+            advice[name] = "holds dates, which the model would take as mere categories"
         elif column.is_unique:
-            advice[name] = "is unique in every row (an ID or row number?): it can only memorise"
+            kind = "an ID, or free text?" if text else "an ID or row number?"
+            advice[name] = f"is unique in every row ({kind}): the model can only memorise it"
         elif text and column.nunique() > len(column) // 2:
             advice[name] = f"looks like free text ({column.nunique()} distinct values)"
     return advice
 
 
 def looks_like_dates(column: pd.Series) -> bool:
+    """Nearly all of the first values parse as dates and hold digits ("red" does not count)."""
     sample = column.astype(str).head(50)
     parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() > 0.9) and bool(sample.str.contains(r"\d").all())
