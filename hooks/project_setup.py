@@ -41,6 +41,11 @@ def copy_dataset(project: Path, source: Path, raw_csv: str) -> Path:
     return destination
 
 
+def fallback_identity(answers: dict) -> tuple[str, str]:
+    """The (name, email) the first commit uses when git has no identity configured."""
+    return answers["author_name"], f"{answers['package_name']}@localhost"
+
+
 def git_identity_args(project: Path, answers: dict) -> list[str]:
     """`-c user.*` options when git has no identity configured, so the first commit works."""
     configured = subprocess.run(
@@ -48,8 +53,8 @@ def git_identity_args(project: Path, answers: dict) -> list[str]:
     )
     if configured.stdout.strip():
         return []
-    email = f"{answers['package_name']}@localhost"
-    return ["-c", f"user.name={answers['author_name']}", "-c", f"user.email={email}"]
+    name, email = fallback_identity(answers)
+    return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
 
 
 def dvc_commands(answers: dict) -> list[list[str]]:
@@ -99,7 +104,7 @@ def finish_script(answers: dict, commands: list[list[str]]) -> str:
     Git may have no identity yet: the first commit then uses the author's name and a local
     address, as the hook itself does.
     """
-    email = f"{answers['package_name']}@localhost"
+    name, email = fallback_identity(answers)
     return "\n".join(
         [
             "#!/bin/sh",
@@ -107,7 +112,7 @@ def finish_script(answers: dict, commands: list[list[str]]) -> str:
             "set -eu",
             'cd "$(dirname "$0")"',
             'if [ -z "$(git config user.email || true)" ]; then',
-            f"  export GIT_AUTHOR_NAME={shlex.quote(answers['author_name'])} GIT_AUTHOR_EMAIL={email}",
+            f"  export GIT_AUTHOR_NAME={shlex.quote(name)} GIT_AUTHOR_EMAIL={shlex.quote(email)}",
             '  export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"',
             "fi",
             *(shlex.join(command) for command in commands),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.paths import declared
+from {{ cookiecutter.package_name }}.paths import declared, outputs
 from {{ cookiecutter.package_name }}.stages import stage_modules
 
 from .test_params import PROJECT, shipped_params
@@ -98,9 +98,7 @@ def test_stage_files_and_params_match_its_module(name):
     module = importlib.import_module(stage_module(stage))
     files = cmd_files(stage)
     assert set(files) == set(module.FILES)
-    own = set(declared(stage.get("deps", []))) | {
-        path for kind in ("outs", "metrics", "plots") for path in declared(stage.get(kind, []))
-    }
+    own = set(declared(stage.get("deps", []))) | set(outputs(stage))
     assert set(files.values()) <= own
     assert set(stage.get("params", [])) == set(module.PARAMS)
     assert set(module.PARAMS) <= set(shipped_params())

@@ -24,21 +24,19 @@ def declared(entries: list) -> list[str]:
     return [next(iter(entry)) if isinstance(entry, dict) else entry for entry in entries]
 
 
+def outputs(stage: dict) -> list[str]:
+    """What one dvc.yaml stage writes: its outs, metrics and plots."""
+    return [path for kind in ("outs", "metrics", "plots") for path in declared(stage.get(kind, []))]
+
+
 def pipeline_files(pipeline: Path = PIPELINE) -> tuple[list[str], list[str]]:
-    """(every dep, every output) that dvc.yaml's stages declare, outputs incl. metrics/plots."""
+    """(every dep, every output) that dvc.yaml's stages declare."""
     stages = yaml.safe_load(pipeline.read_text(encoding="utf-8"))["stages"].values()
     deps = [path for stage in stages for path in declared(stage.get("deps", []))]
-    outputs = [
-        path
-        for stage in stages
-        for kind in ("outs", "metrics", "plots")
-        for path in declared(stage.get(kind, []))
-    ]
-    return deps, outputs
+    return deps, [path for stage in stages for path in outputs(stage)]
 
 
-def data_files(pipeline: Path = PIPELINE) -> list[Path]:
-    """Every data file the pipeline reads or writes: the ones whose md5 a run records."""
-    deps, outputs = pipeline_files(pipeline)
-    found = dict.fromkeys(Path(p) for p in deps + outputs if p.startswith(DATA_DIR))
+def data_files(declared_paths: list[str]) -> list[Path]:
+    """The data files among `declared_paths` (deps and outputs): those whose md5 a run records."""
+    found = dict.fromkeys(Path(p) for p in declared_paths if p.startswith(DATA_DIR))
     return [path for path in found if path.is_file()]

@@ -147,9 +147,8 @@ def git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def git_dirty() -> bool:
-    """True when tracked source differs from the commit; pipeline outputs do not count."""
-    _, outputs = paths.pipeline_files()
+def git_dirty(outputs: list[str]) -> bool:
+    """True when tracked source differs from the commit; pipeline `outputs` do not count."""
     excluded = [f":(exclude){path}" for path in (paths.DVC_LOCK.as_posix(), *outputs)]
     changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
     return bool(changes)
@@ -183,15 +182,16 @@ def is_environment_tag(key: str) -> bool:
 
 def lineage_tags(params: Mapping[str, Any], model_file: Path, model_md5: str) -> dict[str, str]:
     """Everything needed to rebuild this run: code, data, params, environment."""
+    deps, outputs = paths.pipeline_files()
     tags = {
         "lineage.git_commit": git("rev-parse", "HEAD") or "unknown",
-        "lineage.git_dirty": str(git_dirty()).lower(),
+        "lineage.git_dirty": str(git_dirty(outputs)).lower(),
         "lineage.params_hash": params_hash(params),
         "lineage.model_path": model_file.as_posix(),
         "lineage.model_md5": model_md5,
         **environment_tags(),
     }
-    for path in paths.data_files():
+    for path in paths.data_files(deps + outputs):
         tags[f"{DATA_TAG}{path.as_posix()}"] = md5_of(path)
     for variable, tag in (
         ("DVC_EXP_NAME", "dvc.exp_name"),
