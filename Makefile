@@ -33,7 +33,7 @@ test-slow: $(VENV)/installed
 	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 -m slow
 
 lint: $(VENV)/installed
-	$(BIN)/ruff check hooks tests scripts && $(BIN)/ruff format --check hooks tests scripts
+	$(BIN)/ruff check hooks tests scripts local_extensions.py && $(BIN)/ruff format --check hooks tests scripts local_extensions.py
 
 clean:
 	rm -rf $(VENV) $(DEMO)

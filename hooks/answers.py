@@ -5,13 +5,16 @@ the standard library only, e.g. under `pipx run cookiecutter`) and by the templa
 Every problem is reported as `ERROR: <key>: <what is wrong and how to fix it>`.
 """
 
-import csv
+import importlib.util
 import keyword
+import math
 import os
 import re
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlparse
 
 SAMPLE_TASKS = {
@@ -30,6 +33,11 @@ MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 PYTHON_VERSION = re.compile(r"3\.(\d+)")
 S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
 SINGLE_LINE_KEYS = ("project_name", "author_name", "description")
+# The generated project's CSV reader (standard library only): the bake reads a CSV with it,
+# so a file the bake accepts is read the same way by the pipeline's stages.
+TABLE_FORMAT = Path("{{cookiecutter.project_slug}}", "{{cookiecutter.package_name}}", "table_format.py")
+# A numeric target with more distinct values than this (or any non-integer) is regression.
+MAX_CLASSES = 20
 
 Problem = tuple[str, str]
 
@@ -76,16 +84,78 @@ def remote_url(answers: dict) -> str:
     return str(user_path(raw, output_dir).resolve())
 
 
-def csv_shape(path: Path) -> tuple[list[str], int]:
-    """Header and number of data rows; raises ValueError when the file is not a readable CSV."""
+@cache
+def table_format(repo_dir: str) -> ModuleType:
+    """table_format.py of the template checkout at `repo_dir`, imported by its path."""
+    spec = importlib.util.spec_from_file_location("generated_table_format", Path(repo_dir) / TABLE_FORMAT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_csv(path: Path, repo_dir: str) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows, read as the stages read them; ValueError when the file is not a
+    CSV table with a usable header (the message names the file and the fix)."""
+    reader = table_format(repo_dir)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = csv.reader(handle)
-            header = next(rows, [])
-            count = sum(1 for row in rows if row)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise ValueError(f"{path} is not a readable UTF-8 CSV file ({error})") from None
-    return [name.strip() for name in header], count
+        table = reader.sniff(path)
+        return list(table.columns), list(reader.read_rows(path, table))
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text; save it as UTF-8 (in Excel: CSV UTF-8)") from None
+    except reader.FormatError as error:
+        raise ValueError(str(error)) from None
+    except ValueError as error:  # csv.Error, e.g. a field larger than the csv module allows
+        raise ValueError(f"{path} is not a readable CSV file ({error})") from None
+
+
+def csv_shape(path: Path, repo_dir: str) -> tuple[list[str], int]:
+    """Header and number of data rows; raises ValueError when the file is not a readable CSV."""
+    header, rows = read_csv(path, repo_dir)
+    return header, len(rows)
+
+
+def target_values(path: Path, repo_dir: str, target: str) -> list[str]:
+    """The non-empty values of column `target`."""
+    header, rows = read_csv(path, repo_dir)
+    index = header.index(target)
+    missing = table_format(repo_dir).MISSING
+    return [row[index] for row in rows if index < len(row) and row[index] and row[index] not in missing]
+
+
+def as_number(text: str) -> float | None:
+    """The value as a finite number (a decimal comma allowed), or None."""
+    try:
+        number = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def numbers_of(values: list[str], repo_dir: str) -> list[float] | None:
+    """The values as numbers when nearly all are (prepare's rule for a numeric column), else None."""
+    numbers = [number for number in map(as_number, values) if number is not None]
+    allowed = table_format(repo_dir).MAX_NON_NUMBERS * len(values)
+    return numbers if numbers and len(values) - len(numbers) <= allowed else None
+
+
+def infer_task(values: list[str], repo_dir: str) -> str:
+    """regression for a numeric target with fractions or many distinct values, else classification."""
+    numbers = numbers_of(values, repo_dir)
+    if numbers is None:
+        return "classification"
+    fractional = any(not number.is_integer() for number in numbers)
+    return "regression" if fractional or len(set(numbers)) > MAX_CLASSES else "classification"
+
+
+def default_task(answers: dict) -> str:
+    """The task a custom CSV's target column implies; classification when it cannot be read
+    (the pre-generation hook then reports what is wrong with the file)."""
+    try:
+        path = source_csv(answers)
+        return infer_task(target_values(path, answers["_repo_dir"], target_column(answers)), answers["_repo_dir"])
+    except (ValueError, OSError):
+        return "classification"
 
 
 def check_names(answers: dict) -> Iterator[Problem]:
@@ -138,18 +208,39 @@ def check_custom_csv(answers: dict) -> Iterator[Problem]:
         yield "custom_csv", f"{path} does not exist or is not a file; give the path to your CSV"
         return
     try:
-        header, rows = csv_shape(path)
+        header, rows = csv_shape(path, answers["_repo_dir"])
     except ValueError as error:
         yield "custom_csv", str(error)
         return
-    if len(header) < 2 or len(set(header)) != len(header) or "" in header:
-        yield "custom_csv", f"{path} needs a header row of at least 2 distinct, non-empty column names"
-    elif rows < MIN_ROWS:
+    if rows < MIN_ROWS:
         yield "custom_csv", f"{path} has {rows} data rows; at least {MIN_ROWS} are needed to split"
     elif not answers["target_column"].strip():
         yield "target_column", "dataset=custom needs the name of the column to predict (target_column=...)"
     elif target_column(answers) not in header:
-        yield "target_column", f"{target_column(answers)!r} is not a column of {path} (columns: {', '.join(header)})"
+        columns = ", ".join(map(repr, header))
+        yield "target_column", f"{target_column(answers)!r} is not a column of {path} (columns: {columns})"
+    else:
+        yield from check_target(answers, path)
+
+
+def check_target(answers: dict, path: Path) -> Iterator[Problem]:
+    """The target column can be learned as the task says."""
+    target, task, repo_dir = target_column(answers), answers["task"], answers["_repo_dir"]
+    values = target_values(path, repo_dir, target)
+    numbers = numbers_of(values, repo_dir)
+    if len(values) < MIN_ROWS:
+        yield "target_column", f"{target!r} in {path} has {len(values)} values; at least {MIN_ROWS} are needed"
+    elif task == "regression" and numbers is None:
+        example = next(value for value in values if as_number(value) is None)
+        yield "task", f"{target!r} in {path} is not numeric (e.g. {example!r}); set task=classification"
+    elif task == "classification" and numbers and any(not number.is_integer() for number in numbers):
+        example = next(value for value in values if not (as_number(value) or 0.0).is_integer())
+        yield "task", f"{target!r} in {path} holds fractional numbers (e.g. {example!r}); set task=regression"
+    elif task == "classification" and len(set(values)) < 2:
+        yield (
+            "target_column",
+            f"{target!r} in {path} has one class ({values[0]!r}); a classifier needs at least two",
+        )
 
 
 def check_dataset(answers: dict) -> Iterator[Problem]:
@@ -165,7 +256,7 @@ def check_dataset(answers: dict) -> Iterator[Problem]:
     if SAMPLE_TASKS.get(dataset, task) != task:
         yield "task", f"the {dataset} sample is a {SAMPLE_TASKS[dataset]} data set; set task={SAMPLE_TASKS[dataset]}"
     if answers["target_column"].strip():
-        header, _ = csv_shape(sample_csv(answers))
+        header, _ = csv_shape(sample_csv(answers), answers["_repo_dir"])
         if target_column(answers) not in header:
             yield (
                 "target_column",

@@ -91,32 +91,66 @@ def healthy(url: str) -> bool:
         return False
 
 
+# The team server's secrets, given to `make tracking-server` through its environment.
+SERVER_SECRETS = {
+    "MLFLOW_FLASK_SERVER_SECRET_KEY": "4f1c9e2b7a5d3c8e0f6a1b9d2c7e5a3f",
+    "MLFLOW_AUTH_ADMIN_PASSWORD": 'Adm1n-pa$$word-\\-"quoted"',
+}
+ADMIN = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": SERVER_SECRETS["MLFLOW_AUTH_ADMIN_PASSWORD"]}
+CLIENT_CREDENTIALS = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+
+
 @pytest.fixture(scope="session")
-def mlflow_server(postgres_url, tmp_path_factory) -> Iterator[str]:
-    """`mlflow server` on loopback, backed by the PostgreSQL above, proxying artifacts."""
+def server_host(tmp_path_factory) -> Path:
+    """A default project baked for whoever hosts the team server: its Makefile starts it."""
+    from cookiecutter.main import cookiecutter
+
+    template = Path(__file__).resolve().parent.parent
+    output = tmp_path_factory.mktemp("server-host")
+    return Path(cookiecutter(str(template), no_input=True, output_dir=str(output),
+                             extra_context={"project_name": "Server Host"}))  # fmt: skip
+
+
+def tracking_server_command(host: Path, postgres_url: str, port: int) -> list[str]:
+    """The generated project's `make tracking-server`, with the template's venv as the project's."""
+    venv = Path(sys.executable).parent.parent
+    return ["make", "--no-print-directory", "-C", str(host), "tracking-server", f"VENV={venv}",
+            f"TRACKING_DB={postgres_url}", f"PORT={port}", "SERVER_OPTIONS=--workers 1"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(postgres_url, server_host) -> Iterator[str]:
+    """The generated project's `make tracking-server` on loopback: MLflow's basic auth on the
+    PostgreSQL above, proxying artifacts. Clients need ADMIN (or a user it creates)."""
     port = free_port()
-    artifacts = tmp_path_factory.mktemp("server-artifacts")
-    log = open(artifacts.parent / "mlflow-server.log", "w")  # noqa: SIM115 - closed below
-    mlflow = Path(sys.executable).parent / "mlflow"
-    server = subprocess.Popen(
-        [str(mlflow), "server", "--backend-store-uri", postgres_url, "--artifacts-destination",
-         str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    log_path = server_host.parent / "mlflow-server.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    environment = {k: v for k, v in os.environ.items() if k not in CLIENT_CREDENTIALS} | SERVER_SECRETS
+    server = subprocess.Popen(tracking_server_command(server_host, postgres_url, port), env=environment,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         # Generous: on a loaded 2-core machine the server on PostgreSQL can take minutes.
         try:
             wait_for(lambda: healthy(url) or server.poll() is not None, "mlflow server", 300)
         except TimeoutError as error:
-            raise RuntimeError(f"{error}; its log:\n{(artifacts.parent / 'mlflow-server.log').read_text()}") from None
+            raise RuntimeError(f"{error}; its log:\n{log_path.read_text()}") from None
         if server.poll() is not None:
-            raise RuntimeError(f"mlflow server exited: {(artifacts.parent / 'mlflow-server.log').read_text()}")
+            raise RuntimeError(f"mlflow server exited: {log_path.read_text()}")
         yield url
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def admin_credentials(monkeypatch) -> dict[str, str]:
+    """The team server's admin, in this process's environment (and so in every child's)."""
+    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+    for variable, value in ADMIN.items():
+        monkeypatch.setenv(variable, value)
+    return ADMIN
 
 
 @pytest.fixture(scope="session")

@@ -131,6 +131,6 @@ def test_add_a_featurize_stage(cookies):
     (project / "dvc.yaml").write_text(head + "\n" + blocks["stage dvc"] + "\n  train:\n" + train_onwards)
     latest = finish(project)
     assert latest.data.params["featurize.max_missing"] == "0.5"
-    assert "lineage.data_md5.data/features/train.csv" in latest.data.tags
+    assert "lineage.data_md5.data/features/train.parquet" in latest.data.tags
     stages = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     assert list(stages) == ["prepare", "featurize", "train", "evaluate"]

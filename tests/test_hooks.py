@@ -22,6 +22,9 @@ def write_csv(tmp_path: Path, text: str, name: str = "data.csv") -> str:
 
 
 ROWS = "".join(f"{i},{i % 2}\n" for i in range(20))
+ONE_CLASS = "".join(f"{i},yes\n" for i in range(20))
+FRACTIONS = "".join(f"{i},{i / 3:.3f}\n" for i in range(20))
+TEXT = "".join(f"{i},{('yes', 'no')[i % 2]}\n" for i in range(20))
 REJECTED = [
     # (id, answers, the key the error names)
     ("diabetes-as-classification", {"dataset": "diabetes", "task": "classification"}, "task"),
@@ -34,6 +37,14 @@ REJECTED = [
     ("custom-too-few-rows", {"dataset": "custom", "custom_csv": "CSV:x,y\n1,0\n2,1\n", "target_column": "y"}, "custom_csv"),
     ("custom-one-column", {"dataset": "custom", "custom_csv": "CSV:y\n" + ROWS, "target_column": "y"}, "custom_csv"),
     ("custom-not-utf8", {"dataset": "custom", "custom_csv": "BIN", "target_column": "y"}, "custom_csv"),
+    ("custom-empty", {"dataset": "custom", "custom_csv": "CSV:", "target_column": "y"}, "custom_csv"),
+    ("custom-header-only", {"dataset": "custom", "custom_csv": "CSV:x,y\n", "target_column": "y"}, "custom_csv"),
+    ("custom-duplicate-columns", {"dataset": "custom", "custom_csv": "CSV:y,y\n" + ROWS, "target_column": "y"}, "custom_csv"),
+    ("custom-unnamed-column", {"dataset": "custom", "custom_csv": "CSV:x,\n" + ROWS, "target_column": "x"}, "custom_csv"),
+    ("custom-target-all-missing", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + "".join(f"{i},\n" for i in range(20)), "target_column": "y"}, "target_column"),
+    ("custom-one-class", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + ONE_CLASS, "target_column": "y"}, "target_column"),
+    ("custom-classification-on-fractions", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + FRACTIONS, "target_column": "y", "task": "classification"}, "task"),
+    ("custom-regression-on-text", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + TEXT, "target_column": "y", "task": "regression"}, "task"),
     ("sample-with-custom-csv", {"dataset": "wine", "custom_csv": str(CUSTOM_CSV)}, "custom_csv"),
     ("sample-target-not-a-column", {"dataset": "wine", "target_column": "price"}, "target_column"),
     ("slug-with-space", {"project_slug": "my project"}, "project_slug"),
@@ -81,6 +92,55 @@ def test_bad_answer_is_rejected_with_one_line_and_no_directory(cookies, capfd, t
     errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and errors[0].startswith(f"ERROR: {key}: "), errors
     assert list((tmp_path / "cookies" / "bake00").iterdir()) == []
+
+
+REJECTED_SAYING = [
+    # (id, CSV text, answers, what the one ERROR line says)
+    ("duplicates-named", "x,x,y\n" + ROWS, {}, "names column 'x' more than once"),
+    ("one-class-named", "x,y\n" + ONE_CLASS, {}, "'y' in {path} has one class ('yes')"),
+    ("fractions-say-regression", "x,y\n" + FRACTIONS, {"task": "classification"}, "'y' in {path} holds fractional numbers (e.g. '0.333'); set task=regression"),
+    ("text-says-classification", "x,y\n" + TEXT, {"task": "regression"}, "'y' in {path} is not numeric (e.g. 'yes'); set task=classification"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "answers", "says"), [r[1:] for r in REJECTED_SAYING], ids=[r[0] for r in REJECTED_SAYING]
+)
+def test_bad_custom_csv_is_named_with_its_column_and_the_fix(cookies, capfd, tmp_path, text, answers, says):
+    path = write_csv(tmp_path, text)
+    result = cookies.bake(extra_context={"dataset": "custom", "custom_csv": path, "target_column": "y"} | answers)
+    assert result.exit_code != 0
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and says.format(path=path) in errors[0], errors
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [("x,y\n" + FRACTIONS, "regression"), ("x,y\n" + ROWS, "classification"), ("x,y\n" + TEXT, "classification")],
+    ids=["fractions", "integer-classes", "text"],
+)
+def test_custom_csv_task_defaults_to_what_its_target_holds(tmp_path, text, task):
+    """Without task=..., a custom CSV's target column decides it (a local Jinja extension),
+    with the plain cookiecutter CLI."""
+    path = write_csv(tmp_path, text)
+    cookiecutter = Path(sys.executable).parent / "cookiecutter"
+    command = [str(cookiecutter), "--no-input", "--output-dir", str(tmp_path / "out"), str(TEMPLATE),
+               "dataset=custom", f"custom_csv={path}", "target_column=y"]  # fmt: skip
+    done = run(command, tmp_path)
+    assert done.returncode == 0, done.stderr
+    params = (tmp_path / "out" / "car-origin-classifier" / "params.yaml").read_text()
+    assert f"task: {task}\n" in params
+
+
+def test_excel_style_csv_is_accepted_and_read_as_the_stages_read_it(cookies, tmp_path):
+    """UTF-8 BOM, semicolons, decimal commas and CRLF line ends: the bake reads the file with
+    the project's own reader, infers regression from the target, and copies it unchanged."""
+    body = "".join(f"{i};{'ab'[i % 2]};{i / 3:.3f}".replace(".", ",") + "\r\n" for i in range(20))
+    raw = tmp_path / "excel.csv"
+    raw.write_bytes(("\ufeffsize;kind;price\r\n" + body).encode("utf-8"))
+    project = bake_ok(cookies, {"dataset": "custom", "custom_csv": str(raw), "target_column": "price"})
+    assert "task: regression\n" in (project / "params.yaml").read_text()
+    assert (project / "data/raw/data.csv").read_bytes() == raw.read_bytes()
 
 
 AWKWARD = {

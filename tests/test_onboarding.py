@@ -43,7 +43,7 @@ def push_and_clone(project: Path, tmp_path: Path) -> Path:
 def check_identical_workspace(project: Path, clone: Path) -> None:
     assert outputs(clone) == outputs(project)
     arrived = set(outputs(clone))
-    assert {"data/prepared/train.csv", "data/prepared/test.csv", "models/model.pkl"} <= arrived
+    assert {"data/prepared/train.parquet", "data/prepared/test.parquet", "models/model.pkl"} <= arrived
     assert any(path.startswith("data/raw/") for path in arrived)
     assert dvc(clone, "status", "--json").strip() == "{}"
     before = (clone / "dvc.lock").read_text()

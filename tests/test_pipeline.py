@@ -5,6 +5,7 @@ bytes -> the MLflow store holds one run per execution, with params, metrics, lin
 and the model registered once as `champion` -> the project's own tests pass.
 """
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -66,7 +67,8 @@ def check_champion_predicts_like_the_pipeline(project: Path, model_name: str, ta
         champion = mlflow.sklearn.load_model(f"models:/{model_name}@champion")
     finally:
         mlflow.set_tracking_uri(None)
-    test = pd.read_csv(project / "data/prepared/test.csv")
+    as_csv = pd.read_parquet(project / "data/prepared/test.parquet").to_csv(index=False)
+    test = pd.read_csv(io.StringIO(as_csv))
     features = test.drop(columns=[target])
     reported = pd.read_csv(project / "reports/predictions.csv")["predicted"]
     assert list(champion.predict(features)) == list(reported)
@@ -99,7 +101,7 @@ def test_repro_tracks_registers_and_reproduces(cookies, combo):
     tags = first.data.tags
     assert tags["lineage.git_commit"] == git(project, "rev-list", "--max-parents=0", "HEAD").strip()
     assert tags["lineage.model_md5"] == first_lock["models/model.pkl"]
-    for path in ("data/prepared/train.csv", "data/prepared/test.csv"):
+    for path in ("data/prepared/train.parquet", "data/prepared/test.parquet"):
         assert tags[f"lineage.data_md5.{path}"] == first_lock[path]
     raw = next(path for path in first_lock if path.startswith("data/raw/"))
     assert tags[f"lineage.data_md5.{raw}"] == first_lock[raw]

@@ -6,6 +6,7 @@ must be untouched. Failures (no such run, used directory, missing data, other by
 one clear line.
 """
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -118,14 +119,38 @@ def test_different_bytes_are_reported(trained, tmp_path):
     assert "rebuilt model differs" in one_error_line(done)
 
 
-def test_data_in_neither_cache_nor_remote_is_reported(cookies, tmp_path):
+def changed_outside_dvc(raw: Path) -> None:
+    """An edit DVC did not make: a row appended in an editor or by a script."""
+    with raw.open("a") as stream:
+        stream.write("datsun b210,31.0,4,85.0,70.0,2070,18.6,1978,Japan\n")
+
+
+def test_data_changed_outside_dvc_is_reported_undone_and_never_claimed(cookies, tmp_path):
+    """`dvc status` names the edited file and `dvc checkout --force` undoes it (the README's words);
+    a run made on bytes DVC never stored, or whose data is in neither the cache nor the
+    remote, is refused by `reproduce` in one line instead of being claimed as a match."""
     project = bake_ok(cookies, {"dvc_remote_url": str(tmp_path / "empty-store")})
+    raw = project / "data/raw/cars.csv"
     dvc(project, "repro")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "not pushed")
+    original = md5_of(raw)
+
+    changed_outside_dvc(raw)
+    status = json.loads(dvc(project, "status", "--json"))
+    assert status["data/raw/cars.csv.dvc"] == [{"changed outs": {"data/raw/cars.csv": "modified"}}]
+    dvc(project, "checkout", "--force", "data/raw/cars.csv")
+    assert md5_of(raw) == original
+    assert dvc(project, "status", "--json").strip() == "{}"
+
+    changed_outside_dvc(raw)
+    dvc(project, "repro", "--no-commit")
+    first, unstored = runs(project, project.name)
+    line = one_error_line(project_command(project, "reproduce", unstored.info.run_id, "--into", str(tmp_path / "y")))
+    assert line.startswith("ERROR: reproduce: data/raw/cars.csv") and "recorded md5" in line
+
     shutil.rmtree(project / ".dvc" / "cache")
-    (run_id,) = [r.info.run_id for r in runs(project, project.name)]
-    line = one_error_line(project_command(project, "reproduce", run_id, "--into", str(tmp_path / "x")))
+    line = one_error_line(project_command(project, "reproduce", first.info.run_id, "--into", str(tmp_path / "x")))
     assert "neither the DVC cache nor the remote" in line
 
 

@@ -3,7 +3,10 @@
 import csv
 import io
 import os
+import secrets
+import signal
 import socket
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,14 +14,17 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from mlflow.server import get_app_client
 
 from .conftest import Combo, bake_ok, git, run
-from .services import free_port
+from .services import CLIENT_CREDENTIALS, SERVER_SECRETS, free_port, healthy, tracking_server_command
 from .test_pipeline import dvc, project_env
+from .test_secrets import fake_credentials, files_holding, git_objects_holding, leaks, mlflow_records_holding
 
 pytestmark = pytest.mark.slow
 SWEEP = "train.random_forest.max_depth=1,2,4,8"
 MODEL = "car_origin_classifier_model"
+UNUSED_DB = "postgresql+psycopg://nobody@127.0.0.1:9/mlflow"
 
 
 def wait_for_queue(project: Path, seconds: float = 900) -> None:
@@ -68,7 +74,7 @@ def test_queued_grid_on_two_workers_lands_every_run_in_the_project_store(cookies
     assert all(row["rmse"] and row["train.random_forest.max_depth"] for row in rows)
 
 
-def test_pipeline_and_sweep_against_a_postgres_backed_server(cookies, mlflow_server):
+def test_pipeline_and_sweep_against_a_postgres_backed_server(cookies, mlflow_server, admin_credentials):
     """The bake option points the project at a team server; runs, tags and champion land there."""
     context = Combo("diabetes", "regression", "random_forest").context(mlflow_tracking_uri=mlflow_server)
     project = bake_ok(cookies, context)
@@ -78,14 +84,94 @@ def test_pipeline_and_sweep_against_a_postgres_backed_server(cookies, mlflow_ser
     check_sweep_in_store(mlflow.MlflowClient(mlflow_server), project, names)
 
 
-def test_environment_variable_points_an_unchanged_project_at_the_server(cookies, mlflow_server):
+def run_briefly(command: list[str], cwd: Path, env: dict, seconds: float = 60) -> subprocess.CompletedProcess:
+    """Run a command that should exit at once; one that starts serving instead is killed."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise AssertionError(f"{command[:4]} did not exit within {seconds} s: it serves") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def test_tracking_server_refuses_to_start_without_its_secrets(server_host):
+    """`make tracking-server` without MLFLOW_FLASK_SERVER_SECRET_KEY or MLFLOW_AUTH_ADMIN_PASSWORD:
+    one line naming both, and no server (an open one would let anyone move `champion`)."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if k not in SERVER_SECRETS}
+    for missing in SERVER_SECRETS:
+        given = environment | {k: v for k, v in SERVER_SECRETS.items() if k != missing}
+        done = run_briefly(tracking_server_command(server_host, UNUSED_DB, port), server_host, given)
+        assert done.returncode != 0
+        errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
+        assert len(errors) == 1 and all(name in errors[0] for name in SERVER_SECRETS), done.stderr
+        assert not healthy(f"http://127.0.0.1:{port}")
+
+
+def stage_errors(done) -> list[str]:
+    """The stage's own one-line errors (DVC adds its own 'failed to reproduce' line)."""
+    return [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("ERROR: MLflow at")]
+
+
+def test_unchanged_project_reaches_the_server_with_a_users_credentials_and_stores_none(
+    cookies, mlflow_server, server_host, admin_credentials, tmp_path, monkeypatch
+):
+    """MLFLOW_TRACKING_URI points an unchanged project at the team server. Without credentials, or
+    with a wrong password, evaluate stops with one line naming the server and what to set, and
+    nothing is registered; as a user the admin created (the README's way), the run and `champion`
+    land. With AWS and MLflow credentials in the environment throughout, none of them is stored
+    in any file, the git history, or any MLflow record or artifact; nor are the server's secrets
+    in the project that hosts it (only a hash of the admin password, in its auth database)."""
+    password = "ana-" + secrets.token_urlsafe(12)
+    get_app_client("basic-auth", tracking_uri=mlflow_server).create_user(username="ana", password=password)
+    credentials = fake_credentials()
+    for variable, value in credentials.items():  # the bake too runs with them in its environment
+        monkeypatch.setenv(variable, value)
     project = bake_ok(cookies, {"project_name": "Env Pointed"})
-    done = run(["dvc", "repro"], project, env=project_env(project) | {"MLFLOW_TRACKING_URI": mlflow_server})
+    clean = {k: v for k, v in project_env(project).items() if k not in CLIENT_CREDENTIALS}
+    clean["MLFLOW_TRACKING_URI"] = mlflow_server
+    ana = {"MLFLOW_TRACKING_USERNAME": "ana", "MLFLOW_TRACKING_PASSWORD": password}
+    wrong = ana | {"MLFLOW_TRACKING_PASSWORD": "not-" + password}
+    aws = {k: v for k, v in credentials.items() if k.startswith("AWS_")}
+
+    nobody = run(["dvc", "repro"], project, env=clean | aws)
+    mistyped = run(["dvc", "repro"], project, env=clean | credentials | wrong)
+    for done in (nobody, mistyped):
+        assert done.returncode != 0
+        assert "Traceback" not in done.stdout + done.stderr
+        assert len(stage_errors(done)) == 1 and mlflow_server in stage_errors(done)[0], done.stderr
+    (line,) = stage_errors(nobody)
+    assert "MLFLOW_TRACKING_USERNAME" in line and "MLFLOW_TRACKING_PASSWORD" in line
+    (line,) = stage_errors(mistyped)
+    assert "'ana'" in line and "MLFLOW_TRACKING_PASSWORD" in line and password not in line
+    client = mlflow.MlflowClient(mlflow_server)  # as the admin
+    assert client.get_experiment_by_name("env-pointed") is None
+    assert client.search_registered_models("name = 'env_pointed_model'") == []
+    assert (project / "models" / "model.pkl").exists(), "earlier stages' outputs are kept"
+
+    done = run(["dvc", "repro"], project, env=clean | credentials | ana)
     assert done.returncode == 0, done.stderr
-    client = mlflow.MlflowClient(mlflow_server)
     experiment = client.get_experiment_by_name("env-pointed")
-    assert len(client.search_runs([experiment.experiment_id])) == 1
-    assert client.get_model_version_by_alias("env_pointed_model", "champion")
+    (landed,) = client.search_runs([experiment.experiment_id])
+    assert client.get_model_version_by_alias("env_pointed_model", "champion").run_id == landed.info.run_id
+
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "first model")
+    values = [*credentials.values(), password, wrong["MLFLOW_TRACKING_PASSWORD"], *SERVER_SECRETS.values()]
+    assert leaks(project, mlflow_server, "env-pointed", "env_pointed_model", values, tmp_path / "scan") == []
+    assert files_holding(server_host, list(SERVER_SECRETS.values())) == []
+    # The scan can see: a value in a tag, and one in a file only the git history still holds.
+    client.set_tag(landed.info.run_id, "planted", password)
+    (project / "planted.txt").write_text(password)
+    git(project, "add", "planted.txt")
+    git(project, "commit", "--quiet", "-m", "planted")
+    git(project, "rm", "--quiet", "planted.txt")
+    assert git_objects_holding(project, [password]) == [f"git history: {password[:6]}..."]
+    planted = mlflow_records_holding(mlflow_server, "env-pointed", "env_pointed_model", [password])
+    assert planted == [f"MLflow run {landed.info.run_id}: {password[:6]}..."]
 
 
 class Refusing(BaseHTTPRequestHandler):

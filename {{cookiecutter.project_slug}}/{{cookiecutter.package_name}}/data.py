@@ -1,27 +1,106 @@
-"""Reading and writing the pipeline's tables: one reader, so every stage sees the same types."""
+"""Reading and writing the pipeline's tables: one reader, so every stage sees the same types.
 
+The raw data is CSV, read with the format table_format.py finds (delimiter, UTF-8 with or
+without BOM, spaces after the delimiter): the same reader the bake checked the file with.
+Prepare decides each column's type once (`decide_types`) and writes Parquet, which keeps
+those types, so train and evaluate see exactly the columns prepare saw.
+"""
+
+import io
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from .files import write_bytes_atomic
+from .table_format import MAX_NON_NUMBERS, FormatError, sniff
+
+log = logging.getLogger(__name__)
+
+# Offending values quoted in the warning.
+SHOWN_VALUES = 3
 
 
 class DataError(ValueError):
-    """A data file is missing or not a readable CSV table."""
+    """A data file is missing or not a readable table."""
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A CSV file as a DataFrame, or a one-line DataError naming the file."""
+    """A CSV or Parquet file (by suffix) as a DataFrame, or a one-line DataError naming it."""
+    if not path.is_file():
+        raise DataError(f"{path} not found; run `dvc repro` (or `dvc pull`) first")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
     try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(f"{path} not found; run `dvc repro` (or `dvc pull`) first") from None
+        table = sniff(path)
+        frame = pd.read_csv(
+            path,
+            sep=table.delimiter,
+            encoding=table.encoding,
+            skipinitialspace=table.skip_initial_space,
+            decimal=table.decimal,
+            names=list(table.columns),
+            header=0,
+            index_col=False,
+        )
+    except FormatError as error:
+        raise DataError(str(error)) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"{path} is not a readable CSV table ({first})") from None
+    return with_decimal_points(frame) if table.decimal == "," else frame
+
+
+def with_decimal_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers written 1,5 in text columns (pandas leaves a column with one word in it as
+    text) as 1.5, so decide_types sees them as numbers; other text is left alone."""
+    frame = frame.copy()
+    for name in frame.select_dtypes(exclude="number").columns:
+        if pd.api.types.is_string_dtype(frame[name]):
+            frame[name] = frame[name].str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
+    return frame
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write `frame` as CSV, atomically: a killed stage never leaves half a file."""
-    write_bytes_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    """Write `frame` as Parquet or CSV (by suffix), atomically: a killed stage never leaves
+    half a file. The same frame always gives the same bytes."""
+    if path.suffix == ".parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        payload = buffer.getvalue()
+    else:
+        payload = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    write_bytes_atomic(path, payload)
+
+
+def non_numbers(column: pd.Series) -> pd.Series:
+    """The non-missing values of `column` that are not numbers."""
+    present = column.dropna()
+    return present[pd.to_numeric(present, errors="coerce").isna()]
+
+
+def mostly_numbers(column: pd.Series) -> bool:
+    """A text column whose non-missing values are numbers, but for at most MAX_NON_NUMBERS."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    present = column.dropna()
+    wrong = non_numbers(column)
+    return len(wrong) < len(present) and len(wrong) <= MAX_NON_NUMBERS * len(present)
+
+
+def decide_types(frame: pd.DataFrame, source: Path, keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """`frame` with each mostly-numeric text column made numeric, decided once on the whole
+    table; the values that are not numbers become missing, with one warning per column.
+    Columns in `keep` (a classification target) stay as they are."""
+    decided = frame.copy()
+    for name in frame.columns:
+        if name in keep or not mostly_numbers(frame[name]):
+            continue
+        wrong = non_numbers(frame[name])
+        shown = ", ".join(repr(value) for value in wrong.unique()[:SHOWN_VALUES])
+        count = (
+            "1 value is not a number" if len(wrong) == 1 else f"{len(wrong)} values are not numbers"
+        )
+        log.warning("%s: column %r: %s (%s) and treated as missing", source, name, count, shown)
+        decided[name] = pd.to_numeric(frame[name], errors="coerce")
+    return decided

@@ -2,8 +2,11 @@
 
 All of it lives inside the saved scikit-learn Pipeline, so the registered model takes rows
 exactly as `pd.read_csv` gives them (extra columns are ignored) and needs no code of this
-project to predict. Put transforms your model needs at prediction time here, as Pipeline
-steps, not in a stage: a stage's output is not there when the champion is served.
+project to predict. It applies prepare's rule for numeric columns itself: a value that is
+not a number ("unknown") in a numeric column is a gap, whoever reads the rows.
+
+Put transforms your model needs at prediction time here, as Pipeline steps, not in a stage:
+a stage's output is not there when the champion is served.
 """
 
 import numpy as np
@@ -43,12 +46,28 @@ def as_objects() -> FunctionTransformer:
     )
 
 
+def as_numbers() -> FunctionTransformer:
+    """Numeric columns as numbers, the rest of their values missing (data.decide_types' rule).
+
+    References to pandas' own functions, so the pickled model needs no code of ours.
+    """
+    return FunctionTransformer(
+        pd.DataFrame.apply,
+        kw_args={"func": pd.to_numeric, "errors": "coerce"},
+        feature_names_out="one-to-one",
+    )
+
+
 def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
     """Impute and scale numeric columns; impute and one-hot encode the others."""
     numeric = features.select_dtypes(include="number").columns.tolist()
     categorical = [column for column in features.columns if column not in numeric]
     numeric_steps = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+        [
+            ("as_numbers", as_numbers()),
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+        ]
     )
     categorical_steps = Pipeline(
         [

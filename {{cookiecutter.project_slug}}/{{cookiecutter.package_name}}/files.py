@@ -7,10 +7,14 @@ renamed into place.
 
 import hashlib
 import json
+import logging
+import math
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def current_umask() -> int:
@@ -33,8 +37,21 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
         raise
 
 
+def finite(data: Any, path: Path, key: str = "") -> Any:
+    """`data` with every NaN or infinite number as None (JSON has no NaN), each one warned of."""
+    if isinstance(data, dict):
+        return {name: finite(value, path, f"{key}{name}") for name, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [finite(value, path, f"{key}[{index}]") for index, value in enumerate(data)]
+    if isinstance(data, float) and not math.isfinite(data):
+        log.warning("%s: %s is %s, written as null", path, key or "the value", data)
+        return None
+    return data
+
+
 def write_json_atomic(data: Any, path: Path) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    """Write `data` as valid JSON: a NaN or infinite number becomes null, with a warning."""
+    text = json.dumps(finite(data, path), indent=2, sort_keys=True, allow_nan=False) + "\n"
     write_bytes_atomic(path, text.encode("utf-8"))
 
 

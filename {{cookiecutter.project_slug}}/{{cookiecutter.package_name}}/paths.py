@@ -1,7 +1,7 @@
 """The project's fixed files, and the pipeline's own files as dvc.yaml declares them.
 
 Stages get the data, model and report files they read and write as command-line options
-in dvc.yaml (`--train data/prepared/train.csv`), so dvc.yaml is the one place that wires
+in dvc.yaml (`--train data/prepared/train.parquet`), so dvc.yaml is the one place that wires
 the DAG: inserting a stage changes dvc.yaml, not the code of its neighbours. Paths are
 relative to the directory DVC runs stages in (the repository root, or an experiment's
 temporary copy of it).

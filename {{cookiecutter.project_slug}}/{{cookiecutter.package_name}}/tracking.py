@@ -5,30 +5,39 @@ through DVC_ROOT, which DVC sets for every stage, also inside the temporary copi
 `dvc exp run --queue` works in, so queued experiments land in the same store instead of
 in a copy that is deleted afterwards. Creating the store, registering a version and
 moving the `champion` alias happen under one file lock, so parallel workers neither race
-in the schema migration nor overwrite each other's champion decision.
+in the schema migration nor overwrite each other's champion decision. The lock does not
+reach other machines sharing a tracking server: the champion decision re-reads and
+repeats until it is stable instead (promote_if_better).
 """
 
 import hashlib
 import json
+import logging
 import os
 import platform
+import socket
+import sqlite3
+import ssl
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import mlflow
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
+from mlflow.utils.credentials import get_default_host_creds
+from mlflow.utils.rest_utils import MlflowHostCreds, http_request
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import paths
 from .files import md5_of
+
+log = logging.getLogger(__name__)
 
 CONFIGURED_TRACKING_URI = {{ cookiecutter.mlflow_tracking_uri | tojson }}
 EXPERIMENT_NAME = {{ cookiecutter.project_slug | tojson }}
@@ -41,6 +50,16 @@ KEY_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "dvc")
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy")
 DATA_TAG = "lineage.data_md5."
 PACKAGE_TAG = "lineage.package."
+# Which process on which machine a run belongs to: a run left RUNNING by a process that is
+# gone (a killed stage) is marked FAILED by the next stage that opens the store there.
+HOST_TAG, PID_TAG = "process.host", "process.pid"
+# How long a stage waits for the SQLite store while another process holds its write lock:
+# Python's sqlite3 default, which MLflow's own connections keep too.
+SQLITE_BUSY_TIMEOUT_SECONDS = 5
+# How long a stage waits for another local stage that is registering a model.
+LOCK_TIMEOUT_SECONDS = 600
+# Rounds of the champion decision before it settles for what it has (see promote_if_better).
+CHAMPION_ROUNDS = 5
 # A tracking server that is down must fail the stage in seconds, not after MLflow's default
 # minutes of retries. Users can still raise these through the same environment variables.
 SERVER_CHECK_TIMEOUT_SECONDS = 10
@@ -49,10 +68,21 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
 }
+# Asked of an http(s) server before anything else: an API call that a server with MLflow's
+# basic auth refuses without valid credentials (its /health answers everyone).
+SERVER_PROBE = ("/api/2.0/mlflow/experiments/search", {"max_results": 1})
+CREDENTIALS_HELP = (
+    "export MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+    "(the server's admin creates your user; never commit them)"
+)
 
 
 class TrackingError(RuntimeError):
     """The MLflow store cannot be reached or refused a request."""
+
+
+# What a failing store raises: ours, MLflow's, and SQLAlchemy's (a SQLite store mid-run).
+STORE_ERRORS = (TrackingError, MlflowException, SQLAlchemyError)
 
 
 def first_line(error: Exception) -> str:
@@ -78,26 +108,166 @@ def tracking_uri() -> str:
 @contextmanager
 def store_lock() -> Iterator[None]:
     """Serialise store creation and registry decisions across parallel stage processes."""
-    with FileLock(str(project_root() / LOCK_FILE), timeout=600):
-        yield
+    lock = project_root() / LOCK_FILE
+    try:
+        with FileLock(str(lock), timeout=LOCK_TIMEOUT_SECONDS):
+            yield
+    except Timeout:
+        raise TrackingError(
+            f"{lock} was held by another stage for {LOCK_TIMEOUT_SECONDS} s; if no stage is "
+            "running (ps), delete the file and run again"
+        ) from None
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The file behind a sqlite:/// URI, None for any other store."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri.removeprefix("sqlite:///").split("?")[0])
+
+
+def check_store(uri: str) -> None:
+    """Raise TrackingError within SQLITE_BUSY_TIMEOUT_SECONDS when a SQLite store cannot
+    take a write: read-only, locked by another process, or not a database (damaged).
+
+    It writes as MLflow would (a transaction, rolled back), so the stage stops before it
+    logs half a run; a store that does not exist yet is MLflow's to create.
+    """
+    path = sqlite_file(uri)
+    if path is None or not path.exists():
+        return
+    try:
+        with closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)) as db:
+            db.isolation_level = None
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(f"PRAGMA user_version = {int(version)}")
+            db.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        raise TrackingError(store_advice(path, error)) from None
+
+
+def store_advice(path: Path, error: sqlite3.Error) -> str:
+    """What went wrong with the SQLite store and what to do about it, in one line."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return f"{path} is read-only ({error}); make it and its folder writable (chmod u+w)"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return (
+            f"{path} stayed locked by another process for {SQLITE_BUSY_TIMEOUT_SECONDS} s; "
+            f"let it finish or stop it (`fuser {path}` names it), then run again"
+        )
+    return (
+        f"{path} is not a usable SQLite database ({error}); it may be damaged: move it aside "
+        "and restore a backup, or let the next run start a new, empty store"
+    )
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_abandoned_runs(client: mlflow.MlflowClient) -> None:
+    """Mark FAILED the runs this machine left RUNNING in a process that is gone (killed).
+
+    Runs of other machines are left alone: their processes cannot be seen from here.
+    """
+    host = socket.gethostname()
+    experiment_id = client.get_experiment_by_name(EXPERIMENT_NAME).experiment_id
+    running = client.search_runs(
+        [experiment_id], f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{host}'"
+    )
+    for run in running:
+        pid = run.data.tags.get(PID_TAG, "")
+        if pid.isdigit() and not process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, "FAILED")
+            log.warning(
+                "MLflow run %s was left RUNNING by process %s, which is gone (killed?); "
+                "marked FAILED", run.info.run_id, pid,
+            )  # fmt: skip
 
 
 def check_server(uri: str) -> None:
-    """Raise TrackingError at once when an http(s) tracking server does not answer."""
+    """Raise TrackingError at once when an http(s) tracking server is down or refuses us.
+
+    Credentials are MLflow's own (MLFLOW_TRACKING_USERNAME / _PASSWORD or _TOKEN, TLS
+    settings such as MLFLOW_TRACKING_SERVER_CERT_PATH), so the probe sees what MLflow will.
+    """
     if not uri.startswith(("http://", "https://")):
         return
     for variable, value in HTTP_DEFAULTS.items():
         os.environ.setdefault(variable, value)
+    credentials = get_default_host_creds(uri)
+    endpoint, query = SERVER_PROBE
     try:
-        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=SERVER_CHECK_TIMEOUT_SECONDS)
-    except urllib.error.HTTPError:
-        return  # it answered; a refusal surfaces from the API call itself
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
+        response = http_request(
+            credentials,
+            endpoint,
+            "GET",
+            params=query,
+            timeout=SERVER_CHECK_TIMEOUT_SECONDS,
+            max_retries=0,
+            raise_on_status=False,
+        )
+    except MlflowException as error:
         raise TrackingError(
-            f"MLflow tracking server {uri} is not reachable ({reason}); start it, or point "
-            "MLFLOW_TRACKING_URI at a running one"
+            f"MLflow tracking server {uri} is not reachable ({unreachable_reason(error)}); "
+            "start it, or point MLFLOW_TRACKING_URI at a running one"
         ) from None
+    if response.status_code in (401, 403):
+        raise TrackingError(refusal(uri, response.status_code, credentials))
+    # Any other answer: the server is up; a refusal surfaces from the API call itself.
+
+
+def unreachable_reason(error: Exception) -> str:
+    """The root cause of a failed request, in a few words: 'Connection refused', a timeout."""
+    cause: BaseException = error
+    while (cause.__cause__ or cause.__context__) is not None:
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLError):
+        return (
+            f"{cause.strerror or cause}; for a self-signed certificate set "
+            "MLFLOW_TRACKING_SERVER_CERT_PATH to its CA bundle"
+        )
+    if isinstance(cause, TimeoutError):
+        return f"no answer within {SERVER_CHECK_TIMEOUT_SECONDS} s"
+    return getattr(cause, "strerror", None) or first_line(cause)
+
+
+def refusal(uri: str, status: int, credentials: MlflowHostCreds) -> str:
+    """One line on why the server refused (401: who we are; 403: what we may do), and the fix."""
+    user, password = credentials.username, credentials.password
+    if status == 403 and user:
+        return (
+            f"MLflow tracking server {uri} denied user '{user}' access (403); ask its admin for "
+            "permission on this project's experiment and model"
+        )
+    if status == 403:
+        return f"MLflow tracking server {uri} denied access (403); {CREDENTIALS_HELP}"
+    if user and password:
+        return (
+            f"MLflow tracking server {uri} refused the credentials for user '{user}' (401); "
+            "check MLFLOW_TRACKING_PASSWORD, or ask the server's admin to reset it"
+        )
+    if user:
+        return (
+            f"MLflow tracking server {uri} needs a password for user '{user}' (401); "
+            "export MLFLOW_TRACKING_PASSWORD (never commit it)"
+        )
+    if credentials.token:
+        return (
+            f"MLflow tracking server {uri} refused the token in MLFLOW_TRACKING_TOKEN (401); "
+            f"{CREDENTIALS_HELP}"
+        )
+    return (
+        f"MLflow tracking server {uri} needs credentials (401) and none are set; {CREDENTIALS_HELP}"
+    )
 
 
 def open_store() -> mlflow.MlflowClient:
@@ -275,24 +445,84 @@ class Decision:
         }
 
 
+def running_run_ids(client: mlflow.MlflowClient) -> set[str]:
+    """Runs of our experiment still RUNNING: evaluations that may not have decided yet."""
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is None:
+        return set()
+    running = client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'")
+    return {run.info.run_id for run in running}
+
+
+def contenders(client: mlflow.MlflowClient, own: Any, newest: int) -> tuple[dict[str, Any], int]:
+    """The versions `own` must be compared with besides the champion: itself, those whose
+    evaluation is still running, and those registered after `newest`; and the newest now."""
+    versions = client.search_model_versions(f"name = '{REGISTERED_MODEL_NAME}'")
+    running = running_run_ids(client)
+    chosen = {
+        str(v.version): v
+        for v in versions
+        if str(v.version) == str(own.version) or v.run_id in running or int(v.version) > newest
+    }
+    return chosen, max((int(v.version) for v in versions), default=newest)
+
+
 def promote_if_better(
     client: mlflow.MlflowClient, version: Any, ranking: Ranking, value: float
 ) -> Decision:
-    """Move `champion` to `version` when its metric beats the champion's."""
-    champion = current_champion(client)
-    if champion is not None and champion.version == version.version:
-        return Decision(champion=True)
-    decision = Decision(champion=True)
-    if champion is not None:
-        if ranking.score is not None:
-            incumbent = ranking.score(f"models:/{REGISTERED_MODEL_NAME}/{champion.version}")
-        else:
-            incumbent = client.get_run(champion.run_id).data.metrics.get(ranking.metric)
-        better = is_better(value, incumbent, ranking.direction)
-        decision = Decision(better, champion.version, incumbent)
-    if decision.champion:
-        client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, version.version)
-    return decision
+    """Move `champion` to the best of: its holder, `version`, and the versions registered by
+    evaluations that overlap this one.
+
+    The file lock serialises stages on one machine only. Evaluations on other machines
+    may read the same champion and move the alias in between, so the decision repeats
+    (re-reading the alias and the versions) until it finds the alias where it put it and
+    no new contender: the last evaluation to finish leaves the alias on the best version.
+    Every contender is scored on this run's test rows (`ranking.score`).
+    """
+    # Version numbers come back as int from some calls and str from others.
+    own = str(version.version)
+    scores: dict[str, float | None] = {own: value}
+
+    def score(candidate: Any) -> float | None:
+        number = str(candidate.version)
+        if number not in scores:
+            if ranking.score is not None:
+                scores[number] = ranking.score(f"models:/{REGISTERED_MODEL_NAME}/{number}")
+            else:
+                scores[number] = client.get_run(candidate.run_id).data.metrics.get(ranking.metric)
+        return scores[number]
+
+    def same(one: Any, other: Any) -> bool:
+        return one is not None and other is not None and str(one.version) == str(other.version)
+
+    seen, newest = contenders(client, version, newest=2**62)
+    first_holder = holder = current_champion(client)
+    for _ in range(CHAMPION_ROUNDS):
+        best, best_score = None, None
+        others = sorted(seen.values(), key=lambda v: int(v.version))
+        for candidate in ([holder] if holder is not None else []) + others:
+            value_here = score(candidate)
+            if value_here is not None and (
+                best is None or is_better(value_here, best_score, ranking.direction)
+            ):
+                best, best_score = candidate, value_here
+        if not same(holder, best):
+            client.set_registered_model_alias(REGISTERED_MODEL_NAME, CHAMPION_ALIAS, best.version)
+        now, _ = contenders(client, version, newest)
+        holder = current_champion(client)
+        if same(holder, best) and now.keys() <= seen.keys():
+            break
+        seen |= now
+    else:
+        log.warning(
+            "the champion kept moving for %s rounds; left on version %s",
+            CHAMPION_ROUNDS,
+            best.version,
+        )
+    champion = same(best, version)
+    if first_holder is None or same(first_holder, version):
+        return Decision(champion=champion)
+    return Decision(champion, str(first_holder.version), score(first_holder))
 
 
 def model_requirements(extra: tuple[str, ...] = ()) -> list[str]:
@@ -301,6 +531,22 @@ def model_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     `extra` is the chosen model's own packages (its `requirements` in models.py).
     """
     return [f"{name}=={package_version(name)}" for name in (*MODEL_REQUIREMENTS, *extra)]
+
+
+def abandon_run() -> None:
+    """End the active run as FAILED, trying once and briefly: the store may be what failed.
+
+    If even that fails, the run stays RUNNING until the next stage on this machine marks it
+    FAILED (fail_abandoned_runs).
+    """
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    timeout = int(
+        os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT")
+        or HTTP_DEFAULTS["MLFLOW_HTTP_REQUEST_TIMEOUT"]
+    )
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(min(timeout, 5))
+    with suppress(Exception):
+        mlflow.end_run("FAILED")
 
 
 def record_run(
@@ -314,10 +560,14 @@ def record_run(
     requirements: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Log one MLflow run for this pipeline execution, register the model, settle `champion`."""
+    check_store(tracking_uri())
     client = open_store()
+    fail_abandoned_runs(client)
     model_md5 = md5_of(model_file)
     example = signature_example(features)
-    with mlflow.start_run(run_name=os.environ.get("DVC_EXP_NAME")) as run:
+    process = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    run = mlflow.start_run(run_name=os.environ.get("DVC_EXP_NAME"), tags=process)
+    try:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(dict(metrics))
         mlflow.set_tags(lineage_tags(params, model_file, model_md5))
@@ -343,4 +593,8 @@ def record_run(
                 **decision.tags(),
             }
         )
+    except BaseException:
+        abandon_run()
+        raise
+    mlflow.end_run()
     return {"run_id": run.info.run_id, "version": version.version, "champion": decision.champion}

@@ -102,7 +102,7 @@ def main() -> None:
             artifacts=(files.metrics, files.predictions, PARAMS_FILE),
             requirements=requirements_of(everything.get("train", {}).get("model")),
         )
-    except (tracking.TrackingError, MlflowException) as error:
+    except tracking.STORE_ERRORS as error:
         reason = tracking.first_line(error)
         raise SystemExit(f"ERROR: MLflow at {tracking.tracking_uri()}: {reason}") from None
     log.info("metrics %s", metrics)

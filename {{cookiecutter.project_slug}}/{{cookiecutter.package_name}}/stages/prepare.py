@@ -1,23 +1,29 @@
-"""Prepare: raw CSV -> train/test CSVs.
+"""Prepare: raw CSV -> train/test Parquet files.
 
-Reads `--raw` and params `data` and `prepare`; writes `--train` and `--test`. Rows without
-a target are dropped; classification splits are stratified so every class appears in both
-halves. Columns that would quietly spoil a model (IDs, free text, dates) are pointed out.
+Reads `--raw` and params `data` and `prepare`; writes `--train` and `--test`. Column types
+are decided here, once, on the whole table (data.decide_types), and Parquet keeps them, so
+train and evaluate see the same columns. Rows without a target are dropped; a target that
+cannot be learned (too few rows, one class) stops the stage with one line; classification
+splits are stratified so every class appears in both halves. Columns that would quietly
+spoil a model (IDs, free text, dates) are pointed out.
 """
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 from pydantic import Field
 from sklearn.model_selection import train_test_split
 
-from ..data import write_table
+from ..data import DataError, decide_types, write_table
 from ..params import CLASSIFICATION, REGRESSION, DataParams, ParamsError, Section, fail
 from . import read_input, start
 
 log = logging.getLogger(__name__)
 # Fewer rows than this and "unique in every row" says little.
 MIN_ROWS_FOR_COLUMN_ADVICE = 20
+# Fewer rows with a target than this leave too little to train on and to test with.
+MIN_ROWS = 10
 
 
 class PrepareParams(Section):
@@ -29,24 +35,48 @@ PARAMS = {"data": DataParams, "prepare": PrepareParams}
 FILES = ("raw", "train", "test")
 
 
-def check_columns(frame: pd.DataFrame, data: DataParams) -> None:
+def check_columns(frame: pd.DataFrame, data: DataParams, source: object = "the data") -> None:
     """Raise ParamsError when the target or a dropped column is absent, or the target unusable."""
-    columns = ", ".join(map(str, frame.columns))
+    columns = ", ".join(map(repr, frame.columns))
     if data.target not in frame.columns:
         raise ParamsError(
-            f"data.target {data.target!r} is not a column of the data (columns: {columns})"
+            f"data.target {data.target!r} is not a column of {source}; set it to one of {columns}"
         )
     missing = [name for name in data.drop_columns if name not in frame.columns]
     if missing:
         raise ParamsError(
-            f"data.drop_columns names {', '.join(map(repr, missing))}, not a column of the data "
+            f"data.drop_columns names {', '.join(map(repr, missing))}, not a column of {source} "
             f"(columns: {columns})"
         )
     if data.task == REGRESSION and not pd.api.types.is_numeric_dtype(frame[data.target]):
         raise ParamsError(
-            f"data.target {data.target!r} is not numeric; regression needs a numeric target "
-            "(or set data.task: classification)"
+            f"data.target {data.target!r} in {source} is not numeric; regression needs a "
+            "numeric target (or set data.task: classification)"
         )
+
+
+def usable_rows(frame: pd.DataFrame, data: DataParams, source: object = "the data") -> pd.DataFrame:
+    """The rows with a target, or a DataError when they cannot train and test a model."""
+    usable = drop_missing_target(frame, data.target)
+    if len(usable) < len(frame):
+        log.warning(
+            "%s: %d of %d rows have no %r and are left out",
+            source, len(frame) - len(usable), len(frame), data.target,
+        )  # fmt: skip
+    if frame.empty:
+        raise DataError(f"{source} has a header but no data rows; add rows")
+    if len(usable) < MIN_ROWS:
+        raise DataError(
+            f"{source} has {len(usable)} row(s) with a value in {data.target!r}; at least "
+            f"{MIN_ROWS} are needed to train and test a model: add rows"
+        )
+    classes = usable[data.target].unique()
+    if data.task == CLASSIFICATION and len(classes) < 2:
+        raise DataError(
+            f"data.target {data.target!r} in {source} has one class ({classes[0]!r}); a "
+            "classifier needs at least two: add rows of another class, or pick another target"
+        )
+    return usable
 
 
 def column_advice(frame: pd.DataFrame, data: DataParams) -> dict[str, str]:
@@ -95,27 +125,45 @@ def split(
     frame: pd.DataFrame, data: DataParams, prepare: PrepareParams
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split rows into train and test, reproducibly for a given seed."""
-    train, test = train_test_split(
-        frame,
-        test_size=prepare.test_size,
-        random_state=prepare.seed,
-        stratify=stratify_labels(frame, data),
-    )
+    try:
+        train, test = train_test_split(
+            frame,
+            test_size=prepare.test_size,
+            random_state=prepare.seed,
+            stratify=stratify_labels(frame, data),
+        )
+    except ValueError as error:  # e.g. fewer test rows than classes to stratify
+        raise DataError(
+            f"{len(frame)} rows cannot be split with prepare.test_size {prepare.test_size} "
+            f"({error}); add rows or change prepare.test_size in params.yaml"
+        ) from None
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def prepared(frame: pd.DataFrame, data: DataParams, source: Path) -> pd.DataFrame:
+    """The raw table with its column types decided and only the rows a model can use."""
+    keep = (data.target,) if data.task == CLASSIFICATION else ()
+    frame = decide_types(frame, source, keep=keep)  # a regression target too: gaps are dropped
+    check_columns(frame, data, source)
+    for name, problem in column_advice(frame, data).items():
+        log.warning("column %r %s; if the model should not see it, add it to "
+                    "data.drop_columns in params.yaml", name, problem)  # fmt: skip
+    return usable_rows(frame, data, source)
 
 
 def main() -> None:
     params, files = start(PARAMS, FILES)
     data = params["data"]
-    frame = read_input(files.raw)
     try:
-        check_columns(frame, data)
+        frame = prepared(read_input(files.raw), data, files.raw)
     except ParamsError as error:
         fail(error)
-    for name, problem in column_advice(frame, data).items():
-        log.warning("column %r %s; if the model should not see it, add it to "
-                    "data.drop_columns in params.yaml", name, problem)  # fmt: skip
-    train, test = split(drop_missing_target(frame, data.target), data, params["prepare"])
+    except DataError as error:
+        raise SystemExit(f"ERROR: {error}") from None
+    try:
+        train, test = split(frame, data, params["prepare"])
+    except DataError as error:
+        raise SystemExit(f"ERROR: {files.raw}: {error}") from None
     write_table(train, files.train)
     write_table(test, files.test)
     log.info("wrote %d train and %d test rows", len(train), len(test))

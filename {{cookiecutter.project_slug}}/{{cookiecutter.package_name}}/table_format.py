@@ -1,0 +1,144 @@
+"""How a CSV file is written: its delimiter, encoding and column names, checked once.
+
+One reader for everything that opens the raw CSV: `data.read_table` passes what `sniff`
+finds to pandas, and the template's bake-time checks import this very file, so a file the
+bake accepts is read the same way by every stage. Standard library only (the bake runs
+without pandas).
+"""
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark Excel writes
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+# Lines looked at to guess the delimiter and decimal mark.
+SAMPLE_LINES = 50
+DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+DECIMAL_POINT = re.compile(r"-?\d*\.\d+")
+# A text column whose non-missing values are numbers except at most this share is numeric:
+# the few others ("unknown", "?") are typos or markers of a gap, not categories.
+MAX_NON_NUMBERS = 0.1
+# Values pandas reads as missing by default (besides an empty field).
+MISSING = frozenset(
+    ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
+    + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+)
+
+
+class FormatError(ValueError):
+    """The file is not a CSV table with a usable header; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class TableFormat:
+    """What a CSV reader needs to know: pass these to `pd.read_csv` or `csv.reader`."""
+
+    delimiter: str
+    skip_initial_space: bool
+    decimal: str
+    columns: tuple[str, ...]
+    encoding: str = ENCODING
+
+
+def sample_lines(path: Path) -> list[str]:
+    """The first lines of the file as text, or a FormatError saying why there are none."""
+    try:
+        with open(path, encoding=ENCODING, newline="") as handle:
+            lines = [line for _, line in zip(range(SAMPLE_LINES), handle, strict=False)]
+    except FileNotFoundError:
+        raise FormatError(f"{path} not found") from None
+    except UnicodeDecodeError:
+        raise FormatError(
+            f"{path} is not UTF-8 text; save it as UTF-8 (in Excel: CSV UTF-8)"
+        ) from None
+    except OSError as error:
+        raise FormatError(f"{path} cannot be read ({error.strerror})") from None
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise FormatError(f"{path} is empty; it needs a header row and data rows")
+    return lines
+
+
+def parse(lines: list[str], delimiter: str) -> list[list[str]]:
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error:
+        return []
+
+
+def guess_delimiter(lines: list[str]) -> str:
+    """The candidate that splits the header into most columns; ties go to the earlier one."""
+    counts = {d: len(rows[0]) if (rows := parse(lines[:1], d)) else 0 for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: counts[d])
+
+
+def guess_decimal(rows: list[list[str]], delimiter: str) -> str:
+    """The decimal mark: a comma for files not comma-separated whose numbers read 1,5."""
+    if delimiter == ",":
+        return "."
+    values = [value.strip() for row in rows[1:] for value in row]
+    comma = any(DECIMAL_COMMA.fullmatch(value) for value in values)
+    point = any(DECIMAL_POINT.fullmatch(value) for value in values)
+    return "," if comma and not point else "."
+
+
+def header_problem(columns: list[str]) -> str | None:
+    """What is wrong with a header row (stripped names), or None."""
+    if len(columns) < 2:
+        named = repr(columns[0]) if columns else "none"
+        return (
+            f"has one column ({named}); it needs a header row naming at least 2 columns "
+            f"separated by one of: {', '.join(DELIMITER_NAMES.values())}"
+        )
+    unnamed = [str(index) for index, name in enumerate(columns, start=1) if not name]
+    if unnamed:
+        return f"has no name for column {', '.join(unnamed)}; give every column a name"
+    duplicates = [name for name, count in Counter(columns).items() if count > 1]
+    if duplicates:
+        listed = " and ".join(repr(name) for name in duplicates)
+        noun = "column" if len(duplicates) == 1 else "columns"
+        return f"names {noun} {listed} more than once; give each column its own name"
+    return None
+
+
+def sniff(path: Path) -> TableFormat:
+    """The file's format, or a FormatError naming the file and what to fix."""
+    lines = sample_lines(path)
+    delimiter = guess_delimiter(lines)
+    rows = parse(lines, delimiter)
+    if not rows:
+        raise FormatError(f"{path} is not a readable CSV file (unbalanced quotes near its top?)")
+    raw_names = rows[0]
+    columns = [name.strip() for name in raw_names]
+    problem = header_problem(columns)
+    if problem:
+        raise FormatError(f"{path} {problem}")
+    return TableFormat(
+        delimiter=delimiter,
+        skip_initial_space=any(name[:1].isspace() for name in raw_names[1:]),
+        decimal=guess_decimal(rows, delimiter),
+        columns=tuple(columns),
+    )
+
+
+def read_rows(path: Path, table: TableFormat) -> Iterator[list[str]]:
+    """The data rows (header skipped, blank lines too) as lists of stripped strings."""
+    with open(path, encoding=table.encoding, newline="") as handle:
+        rows = csv.reader(
+            handle, delimiter=table.delimiter, skipinitialspace=table.skip_initial_space
+        )
+        next(rows, None)
+        for row in rows:
+            if any(value.strip() for value in row):
+                yield [value.strip() for value in row]
+
+
+def describe(table: TableFormat) -> str:
+    """E.g. "semicolon-separated, decimal comma": for log lines."""
+    text = f"{DELIMITER_NAMES[table.delimiter]}-separated"
+    return text + (", decimal comma" if table.decimal == "," else "")
