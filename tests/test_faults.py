@@ -122,6 +122,8 @@ def check_recovers(project: Path) -> None:
     stages = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     outputs = [out["path"] for stage in stages.values() for out in stage.get("outs", [])]
     assert not [path for path in outputs if Path(path).name.startswith(".")]
+    litter = [left for path in outputs for left in (project / path).parent.glob(f".{Path(path).name}.*")]
+    assert litter == [], "the rerun removes what the killed write left"
 
 
 def killed_mid_write(project: Path, stage: str) -> None:

@@ -5,7 +5,6 @@ The matrix names its proofs as `tests/<file>.py::<test>` (the template's tests) 
 removed test makes this fail, so the document cannot silently outlive its evidence.
 """
 
-import ast
 import re
 from pathlib import Path
 
@@ -20,13 +19,14 @@ CITATION = re.compile(r"`(project: )?(tests/[\w/]+\.py)::(\w+)`")
 
 
 def functions_in(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    """Names of the functions defined in a test file (a regex: generated tests hold Jinja)."""
+    return set(re.findall(r"^def (\w+)\(", path.read_text(), flags=re.MULTILINE))
 
 
 def matrix_rows() -> list[str]:
-    """The matrix's table rows (after its header lines)."""
-    return [line for line in DOC.read_text().splitlines() if line.startswith("| ") and "---" not in line][1:]
+    """The rows of the matrix's tables, without their header and rule lines."""
+    lines = DOC.read_text().splitlines()
+    return [line for line in lines if line.startswith("| ") and not line.startswith(("| ---", "| Fault |"))]
 
 
 def test_every_cited_test_exists():

@@ -12,8 +12,6 @@ REF is a run id, models:/<name>@<alias> or models:/<name>/<version>.
 import argparse
 from pathlib import Path
 
-from mlflow.exceptions import MlflowException
-
 from . import paths, tracking
 from .files import write_bytes_atomic
 from .params import schema_text
@@ -74,8 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ReproduceError, tracking.TrackingError, MlflowException) as error:
-        raise SystemExit(f"ERROR: {args.command}: {error}") from None
+    except (ReproduceError, *tracking.STORE_ERRORS) as error:
+        raise SystemExit(f"ERROR: {args.command}: {tracking.first_line(error)}") from None
 
 
 if __name__ == "__main__":

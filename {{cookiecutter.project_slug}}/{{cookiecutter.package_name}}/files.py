@@ -24,9 +24,14 @@ def current_umask() -> int:
 
 
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` via a temporary file in the same directory."""
+    """Write `payload` to `path` via a temporary file in the same directory.
+
+    A temporary file that a killed writer left behind goes with the next write of `path`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
