@@ -2,7 +2,8 @@
 
 bake -> `dvc repro` -> a second repro does nothing -> a forced repro rebuilds identical
 bytes -> the MLflow store holds one run per execution, with params, metrics, lineage tags
-and the model registered once as `champion` -> the project's own tests pass.
+and the model registered once as `champion` -> the project's own tests pass (once per task
+and for the custom CSV: they exercise every model whichever one params.yaml picks).
 """
 
 import io
@@ -116,5 +117,6 @@ def test_repro_tracks_registers_and_reproduces(cookies, combo):
     assert {"pipeline/metrics.json", "pipeline/predictions.csv", "pipeline/params.yaml"} <= artifacts
     check_champion_predicts_like_the_pipeline(project, model_name, target)
 
-    own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
-    assert own_tests.returncode == 0, own_tests.stdout[-3000:]
+    if combo.model == "random_forest" or combo.dataset == "custom":  # the same tests for every model
+        own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+        assert own_tests.returncode == 0, own_tests.stdout[-3000:]

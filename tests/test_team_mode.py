@@ -99,7 +99,8 @@ def run_briefly(command: list[str], cwd: Path, env: dict, seconds: float = 60) -
 
 def test_tracking_server_refuses_to_start_without_its_secrets(server_host):
     """`make tracking-server` without MLFLOW_FLASK_SERVER_SECRET_KEY or MLFLOW_AUTH_ADMIN_PASSWORD:
-    one line naming both, and no server (an open one would let anyone move `champion`)."""
+    one line naming both, and no server (an open one would let anyone move `champion`); an
+    admin password shorter than MLflow's 12 characters is one line too, not its traceback."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k not in SERVER_SECRETS}
     for missing in SERVER_SECRETS:
@@ -109,6 +110,12 @@ def test_tracking_server_refuses_to_start_without_its_secrets(server_host):
         errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
         assert len(errors) == 1 and all(name in errors[0] for name in SERVER_SECRETS), done.stderr
         assert not healthy(f"http://127.0.0.1:{port}")
+    short = environment | SERVER_SECRETS | {"MLFLOW_AUTH_ADMIN_PASSWORD": "elevenchars"}
+    done = run_briefly(tracking_server_command(server_host, UNUSED_DB, port), server_host, short)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR:")]
+    assert done.returncode != 0 and errors == [
+        "ERROR: MLFLOW_AUTH_ADMIN_PASSWORD is too short; MLflow needs at least 12 characters"
+    ], done.stderr
 
 
 def stage_errors(done) -> list[str]:

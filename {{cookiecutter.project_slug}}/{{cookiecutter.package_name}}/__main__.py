@@ -27,7 +27,11 @@ def show_champion(_: argparse.Namespace) -> None:
     client = tracking.open_store()
     champion = tracking.current_champion(client)
     if champion is None:
-        raise SystemExit(f"ERROR: no {tracking.CHAMPION_ALIAS} yet: run `dvc repro` first")
+        raise SystemExit(
+            f"ERROR: no {tracking.CHAMPION_ALIAS} in {tracking.tracking_uri()} yet: run "
+            "`dvc repro` (`dvc repro -f -s evaluate` in a fresh clone), or point "
+            "MLFLOW_TRACKING_URI at your team's server"
+        )
     metrics = client.get_run(champion.run_id).data.metrics
     scores = ", ".join(f"{name} {value:.4g}" for name, value in sorted(metrics.items()))
     print(

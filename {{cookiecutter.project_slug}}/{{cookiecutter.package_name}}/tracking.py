@@ -151,7 +151,10 @@ def store_advice(path: Path, error: sqlite3.Error) -> str:
     """What went wrong with the SQLite store and what to do about it, in one line."""
     name = getattr(error, "sqlite_errorname", "")
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
-        return f"{path} is read-only ({error}); make it and its folder writable (chmod u+w)"
+        return (
+            f"{path} is read-only ({error}); make it and its folder writable (chmod u+w; "
+            "`chattr -i` if lsattr shows it immutable)"
+        )
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return (
             f"{path} stayed locked by another process for {SQLITE_BUSY_TIMEOUT_SECONDS} s; "
