@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import Combo, bake_ok, run
+from .conftest import Combo, bake_ok, git, run
 from .test_pipeline import dvc, project_env, runs
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,8 @@ def merge_params(project: Path, block: str) -> None:
 
 def finish(project: Path) -> object:
     """The steps every change ends with, as the README lists them (make params-schema,
-    make format, dvc repro, make test); after them, `make lint` passes too."""
+    make format, make test, commit, dvc repro); after them, `make lint` passes too, and the
+    run is of a commit (not dirty), so `reproduce` can rebuild it."""
     package = project.name.replace("-", "_")
     steps = [
         [sys.executable, "-m", package, "params-schema"],
@@ -65,13 +66,17 @@ def finish(project: Path) -> object:
     for step in steps:
         done = run(step, project, env=project_env(project))
         assert done.returncode == 0, done.stdout + done.stderr
-    dvc(project, "repro")
     own_tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
     assert own_tests.returncode == 0, own_tests.stdout[-3000:]
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "the change")
+    dvc(project, "repro")
     for lint in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."]):
         done = run(lint, project)
         assert done.returncode == 0, done.stdout + done.stderr
-    return runs(project, project.name)[-1]
+    latest = runs(project, project.name)[-1]
+    assert latest.data.tags["lineage.git_dirty"] == "false", "the README's order records clean runs"
+    return latest
 
 
 def add_registry_entry(project: Path, module: str, journey: str) -> tuple[object, dict[str, str]]:

@@ -117,6 +117,7 @@ def test_different_bytes_are_reported(trained, tmp_path):
     finally:
         client.set_tag(first.info.run_id, "lineage.model_md5", recorded)
     assert "rebuilt model differs" in one_error_line(done)
+    assert not (tmp_path / "x").exists(), "a failed reproduce leaves --into as it found it"
 
 
 def changed_outside_dvc(raw: Path) -> None:
@@ -128,7 +129,8 @@ def changed_outside_dvc(raw: Path) -> None:
 def test_data_changed_outside_dvc_is_reported_undone_and_never_claimed(cookies, tmp_path):
     """`dvc status` names the edited file and `dvc checkout --force` undoes it (the README's words);
     a run made on bytes DVC never stored, or whose data is in neither the cache nor the
-    remote, is refused by `reproduce` in one line instead of being claimed as a match."""
+    remote, is refused by `reproduce` in one line instead of being claimed as a match, leaving
+    `--into` as it found it; the run made on uncommitted changes says so when it is made."""
     project = bake_ok(cookies, {"dvc_remote_url": str(tmp_path / "empty-store")})
     raw = project / "data/raw/cars.csv"
     dvc(project, "repro")
@@ -144,14 +146,19 @@ def test_data_changed_outside_dvc_is_reported_undone_and_never_claimed(cookies, 
     assert dvc(project, "status", "--json").strip() == "{}"
 
     changed_outside_dvc(raw)
-    dvc(project, "repro", "--no-commit")
+    done = run(["dvc", "repro", "--no-commit"], project, env=project_env(project))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WARNING __main__: this run was made on uncommitted changes" in done.stdout + done.stderr
     first, unstored = runs(project, project.name)
     line = one_error_line(project_command(project, "reproduce", unstored.info.run_id, "--into", str(tmp_path / "y")))
     assert line.startswith("ERROR: reproduce: data/raw/cars.csv") and "recorded md5" in line
+    assert not (tmp_path / "y").exists(), "a failed reproduce leaves no half-made clone"
 
     shutil.rmtree(project / ".dvc" / "cache")
+    (tmp_path / "x").mkdir()
     line = one_error_line(project_command(project, "reproduce", first.info.run_id, "--into", str(tmp_path / "x")))
     assert "neither the DVC cache nor the remote" in line
+    assert list((tmp_path / "x").iterdir()) == [], "an empty --into is left empty, ready for a retry"
 
 
 def test_missing_commit_is_reported_after_an_environment_warning(trained, tmp_path):

@@ -134,10 +134,22 @@ def describe(client: mlflow.MlflowClient, record: Record) -> str:
     return "\n".join(lines)
 
 
-def check_out(root: Path, commit: str, into: Path) -> None:
-    """A clone of the repository at `commit` in `into`, sharing the DVC cache with `root`."""
+def refuse_used(into: Path) -> None:
+    """Stop before writing anything when `into` already holds files (they may be yours)."""
     if into.exists() and any(into.iterdir()):
         raise ReproduceError(f"{into} is not empty; choose a new directory for --into")
+
+
+def leave_as_found(into: Path, existed: bool) -> None:
+    """Remove what a failed reproduce made: `into` itself, or its contents if it was there
+    (empty) before, so a retry into the same directory works."""
+    shutil.rmtree(into, ignore_errors=True)
+    if existed:
+        into.mkdir(parents=True, exist_ok=True)
+
+
+def check_out(root: Path, commit: str, into: Path) -> None:
+    """A clone of the repository at `commit` in `into`, sharing the DVC cache with `root`."""
     if tracking.run_git("cat-file", "-e", commit + "^{commit}", cwd=root).returncode != 0:
         raise ReproduceError(f"commit {commit} is not in this repository; `git fetch` it first")
     clone = ["clone", "--quiet", "--no-checkout", str(root), str(into)]
@@ -204,18 +216,27 @@ def rebuild(into: Path) -> None:
 
 
 def reproduce(ref: str, into: Path) -> str:
-    """Rebuild the run behind `ref` in `into`; the message to print when the bytes match."""
+    """Rebuild the run behind `ref` in `into`; the message to print when the bytes match.
+
+    On any failure `into` is left as it was found (absent, or empty), so a retry works.
+    """
     client = tracking.open_store()
     record = find_run(client, ref)
     for difference in environment_differences(record):
         print(f"WARNING: environment differs from the record: {difference}", file=sys.stderr)
     into = into.resolve()
-    check_out(tracking.project_root(), record.commit, into)
-    restore_data(record, into)
-    restore_params(client, record, into)
-    rebuild(into)
-    model = into / record.tags.get("lineage.model_path", "models/model.pkl")
-    rebuilt, recorded = md5_of(model), record.tags.get("lineage.model_md5")
-    if rebuilt != recorded:
-        raise ReproduceError(f"the rebuilt model differs: md5 {rebuilt}, recorded {recorded}")
+    refuse_used(into)
+    existed = into.exists()
+    try:
+        check_out(tracking.project_root(), record.commit, into)
+        restore_data(record, into)
+        restore_params(client, record, into)
+        rebuild(into)
+        model = into / record.tags.get("lineage.model_path", "models/model.pkl")
+        rebuilt, recorded = md5_of(model), record.tags.get("lineage.model_md5")
+        if rebuilt != recorded:
+            raise ReproduceError(f"the rebuilt model differs: md5 {rebuilt}, recorded {recorded}")
+    except BaseException:
+        leave_as_found(into, existed)
+        raise
     return f"reproduced {ref} in {into}: model md5 {rebuilt} is identical to the record"

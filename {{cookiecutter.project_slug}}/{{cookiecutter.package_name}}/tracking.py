@@ -573,7 +573,8 @@ def record_run(
     try:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(dict(metrics))
-        mlflow.set_tags(lineage_tags(params, model_file, model_md5))
+        lineage = lineage_tags(params, model_file, model_md5)
+        mlflow.set_tags(lineage)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="pipeline")
         info = mlflow.sklearn.log_model(
@@ -600,4 +601,10 @@ def record_run(
         abandon_run()
         raise
     mlflow.end_run()
-    return {"run_id": run.info.run_id, "version": version.version, "champion": decision.champion}
+    return {
+        "run_id": run.info.run_id,
+        "version": version.version,
+        "champion": decision.champion,
+        # Uncommitted changes that nothing records: an experiment's are in its DVC ref.
+        "dirty": lineage["lineage.git_dirty"] == "true" and "dvc.exp_name" not in lineage,
+    }

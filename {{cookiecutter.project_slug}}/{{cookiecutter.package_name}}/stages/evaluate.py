@@ -112,6 +112,11 @@ def main() -> None:
         result["version"],
         " is champion" if result["champion"] else "",
     )
+    if result["dirty"]:
+        log.warning(
+            "this run was made on uncommitted changes (lineage.git_dirty=true); commit your "
+            "changes before `dvc repro` (or use `dvc exp run`) to record runs of a commit"
+        )
 
 
 if __name__ == "__main__":
