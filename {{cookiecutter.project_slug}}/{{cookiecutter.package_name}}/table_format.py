@@ -136,9 +136,3 @@ def read_rows(path: Path, table: TableFormat) -> Iterator[list[str]]:
         for row in rows:
             if any(value.strip() for value in row):
                 yield [value.strip() for value in row]
-
-
-def describe(table: TableFormat) -> str:
-    """E.g. "semicolon-separated, decimal comma": for log lines."""
-    text = f"{DELIMITER_NAMES[table.delimiter]}-separated"
-    return text + (", decimal comma" if table.decimal == "," else "")
