@@ -25,6 +25,11 @@ def project_command(project: Path, *args: str):
     return run([sys.executable, "-m", "car_origin_classifier", *args], project, env=project_env(project))
 
 
+def reproduce_into(project: Path, ref: str, into, *extra: str, env: dict | None = None):
+    command = [sys.executable, "-m", "car_origin_classifier", "reproduce", ref, "--into", str(into), *extra]
+    return run(command, project, env=env or project_env(project))
+
+
 def train_two_versions(project: Path) -> tuple:
     """v1 on the full sample, v2 on the first 120 rows; both committed, both pushed."""
     dvc(project, "repro")
@@ -105,6 +110,11 @@ def test_used_directory_is_refused(trained, tmp_path):
     line = one_error_line(project_command(project, "reproduce", first.info.run_id, "--into", str(tmp_path / "used")))
     assert "not empty" in line
     assert (tmp_path / "used" / "keep.txt").read_text() == "mine"
+    line = one_error_line(reproduce_into(project, first.info.run_id, tmp_path / "used" / "keep.txt"))
+    assert line.endswith("keep.txt is a file; choose a new directory for --into")
+    line = one_error_line(reproduce_into(project, first.info.run_id, "rebuild-here"))
+    assert line.endswith("rebuild-here is inside the project; choose a directory outside it for --into")
+    assert not (project / "rebuild-here").exists()
 
 
 def test_different_bytes_are_reported(trained, tmp_path):
@@ -151,7 +161,8 @@ def test_data_changed_outside_dvc_is_reported_undone_and_never_claimed(cookies, 
     assert "WARNING __main__: this run was made on uncommitted changes" in done.stdout + done.stderr
     first, unstored = runs(project, project.name)
     line = one_error_line(project_command(project, "reproduce", unstored.info.run_id, "--into", str(tmp_path / "y")))
-    assert line.startswith("ERROR: reproduce: data/raw/cars.csv") and "recorded md5" in line
+    assert line.startswith("ERROR: reproduce: data/raw/cars.csv: the recorded md5")
+    assert "never stored" in line
     assert not (tmp_path / "y").exists(), "a failed reproduce leaves no half-made clone"
 
     shutil.rmtree(project / ".dvc" / "cache")
@@ -177,4 +188,104 @@ def test_missing_commit_is_reported_after_an_environment_warning(trained, tmp_pa
     warning, error = done.stderr.strip().splitlines()
     assert warning.startswith("WARNING: environment differs from the record: python: recorded 3.9.0")
     assert error == f"ERROR: reproduce: commit {'f' * 40} is not in this repository; `git fetch` it first"
+    assert not (tmp_path / "x").exists()
+
+
+def newest_run(project: Path):
+    return runs(project, project.name)[-1]
+
+
+def reproduced_md5(project: Path, ref: str, into: Path) -> str:
+    done = project_command(project, "reproduce", ref, "--into", str(into))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return md5_of(into / "models" / "model.pkl")
+
+
+def test_runs_made_before_the_commit_are_rebuilt_exactly(cookies, tmp_path):
+    """The order a user falls into: new rows, `dvc add`, a code edit, `dvc repro`, and only then
+    `git commit`. The run names the previous commit; its logged patch and the data's md5 rebuild
+    it, by run id and by registered version. A queued experiment is rebuilt the same way."""
+    project = bake_ok(cookies, {})
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "v1")
+    raw = project / "data/raw/cars.csv"
+    rows = raw.read_text().splitlines(keepends=True)
+    raw.write_text("".join(rows + rows[1:40]))
+    dvc(project, "add", "--quiet", "data/raw/cars.csv")
+    models = project / "car_origin_classifier/models.py"
+    edit = ("RandomForestClassifier(random_state=seed,", "RandomForestClassifier(random_state=seed + 1,")
+    models.write_text(models.read_text().replace(*edit))
+    dvc(project, "repro")
+    dirty = newest_run(project)
+    assert dirty.data.tags["lineage.git_dirty"] == "true"
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "v2, committed after its run")
+    version = dirty.data.tags["registry.version"]
+
+    recorded = dirty.data.tags["lineage.model_md5"]
+    assert reproduced_md5(project, dirty.info.run_id, tmp_path / "by-id") == recorded
+    assert reproduced_md5(project, f"models:/{MODEL}/{version}", tmp_path / "by-version") == recorded
+    assert "random_state=seed + 1" in (tmp_path / "by-id/car_origin_classifier/models.py").read_text()
+
+    dvc(project, "exp", "run", "--queue", "-S", "train.seed=7")
+    dvc(project, "exp", "run", "--run-all")
+    experiment = newest_run(project)
+    assert experiment.data.tags.get("dvc.exp_name") and experiment.data.params["train.seed"] == "7"
+    recorded = experiment.data.tags["lineage.model_md5"]
+    assert reproduced_md5(project, experiment.info.run_id, tmp_path / "exp") == recorded
+
+
+def other_scikit_learn(tmp_path: Path) -> Path:
+    """A folder that, first on PYTHONPATH, swaps in a scikit-learn other than the locked one."""
+    installed = run([sys.executable, "-m", "pip", "show", "scikit-learn"], tmp_path).stdout
+    version = next(line.split()[1] for line in installed.splitlines() if line.startswith("Version:"))
+    other = "1.8.0" if version != "1.8.0" else "1.7.2"
+    target = tmp_path / "other-sklearn"
+    uv = Path(sys.executable).parent / "uv"
+    install = ["pip", "install", "--quiet", "--no-deps", "--target", str(target), f"scikit-learn=={other}"]
+    done = run([str(uv), *install], tmp_path)
+    assert done.returncode == 0, done.stderr
+    return target
+
+
+def test_isolated_rebuilds_in_the_recorded_environment(trained, tmp_path):
+    """After a scikit-learn change, a plain reproduce warns and reports other bytes; --isolated
+    builds the lock's environment once (uv), rebuilds byte-identical, and reuses it after."""
+    project, first, _ = trained
+    # A cache of environments of its own, so the first --isolated builds; uv's package cache stays.
+    caches = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "UV_CACHE_DIR": str(Path.home() / ".cache/uv")}
+    upgraded = project_env(project) | caches | {"PYTHONPATH": f"{other_scikit_learn(tmp_path)}:{project}"}
+
+    plain = reproduce_into(project, first.info.run_id, tmp_path / "plain", env=upgraded)
+    assert "WARNING: environment differs from the record: scikit-learn: recorded" in plain.stderr
+    assert "rebuilt model differs" in one_error_line_of(plain) and "add --isolated" in plain.stderr
+    lineage = run([sys.executable, "-m", "car_origin_classifier", "lineage", first.info.run_id], project, env=upgraded)
+    assert "environment (differs from this one" in lineage.stdout and "(here 1." in lineage.stdout
+
+    for into, said in (("isolated", "building the run's environment"), ("again", "reusing the run's environment")):
+        done = reproduce_into(project, first.info.run_id, tmp_path / into, "--isolated", env=upgraded)
+        assert done.returncode == 0 and said in done.stderr, done.stdout + done.stderr
+        assert md5_of(tmp_path / into / "models/model.pkl") == first.data.tags["lineage.model_md5"]
+
+
+def one_error_line_of(done) -> str:
+    """The ERROR line of a run that may also print warnings first."""
+    assert done.returncode == 1, done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+    return errors[0]
+
+
+def test_isolated_names_a_missing_python(trained, tmp_path):
+    project, first, _ = trained
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    client.set_tag(first.info.run_id, "lineage.python", "3.8.99")
+    try:
+        done = reproduce_into(project, first.info.run_id, tmp_path / "x", "--isolated")
+    finally:
+        client.set_tag(first.info.run_id, "lineage.python", first.data.tags["lineage.python"])
+    line = one_error_line(done)
+    assert line.startswith("ERROR: reproduce: Python 3.8.99, which the run recorded, is not installed here")
+    assert "`uv python install 3.8.99`" in line
     assert not (tmp_path / "x").exists()

@@ -5,6 +5,7 @@ champion                    show the model version that holds `champion`, and it
 params-schema               write params.schema.json from the stages' params models
 lineage REF                 print a run's audit trail: commit, data, params, metrics, registry
 reproduce REF --into DIR    rebuild that run in DIR and check the model is byte-identical
+  [--isolated]              ... in a venv of the run's requirements.lock (built by uv, cached)
 
 REF is a run id, models:/<name>@<alias> or models:/<name>/<version>.
 """
@@ -53,7 +54,7 @@ def show_lineage(args: argparse.Namespace) -> None:
 
 
 def reproduce_run(args: argparse.Namespace) -> None:
-    print(reproduce(args.ref, args.into))
+    print(reproduce(args.ref, args.into, args.isolated))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,6 +69,11 @@ def parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser("reproduce")
     rebuild.add_argument("ref", help="run id, models:/<name>@<alias> or models:/<name>/<version>")
     rebuild.add_argument("--into", type=Path, required=True, help="a new, empty directory")
+    rebuild.add_argument(
+        "--isolated",
+        action="store_true",
+        help="rerun in the run's own environment: its requirements.lock, built by uv and cached",
+    )
     rebuild.set_defaults(handler=reproduce_run)
     return main_parser
 

@@ -1,12 +1,16 @@
 """Rebuild any past run from its MLflow record, and print that record as an audit trail.
 
 A run's lineage tags name the git commit, the md5 of every data file and of the model, and
-the environment. `reproduce` checks the commit out into a new directory (the workspace is
-never touched), restores the data by hash from the DVC cache or remote, puts back the exact
-params.yaml the run used (experiments change params without a commit), reruns the
-pipeline there and checks that the rebuilt model is byte-identical to the recorded one.
+the environment; a run made on uncommitted changes also logs them as a patch. `reproduce`
+checks the commit out into a new directory (the workspace is never touched), applies that
+patch, restores every data file by its recorded md5 from the DVC cache or remote, puts back
+the exact params.yaml the run used, reruns the pipeline there and checks that the rebuilt
+model is byte-identical to the recorded one. With `isolated`, the pipeline reruns in a
+virtual environment built by uv from the commit's requirements.lock (cached by the lock's
+md5), so a library upgrade since the run does not change the bytes.
 """
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -17,6 +21,7 @@ from pathlib import Path
 
 import mlflow
 import yaml
+from filelock import FileLock
 from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
@@ -87,12 +92,18 @@ def find_run(client: mlflow.MlflowClient, ref: str) -> Record:
     return Record(run, ref)
 
 
-def environment_differences(record: Record) -> list[str]:
+def environment_here(record: Record) -> dict[str, str]:
+    """name -> this environment's value, for each environment entry the record has."""
     now = readable_environment(tracking.environment_tags())
+    return {name: now.get(name, "unknown") for name in record.environment}
+
+
+def environment_differences(record: Record) -> list[str]:
+    here = environment_here(record)
     return [
-        f"{name}: recorded {value}, here {now.get(name, 'unknown')}"
+        f"{name}: recorded {value}, here {here[name]}"
         for name, value in record.environment.items()
-        if now.get(name, "unknown") != value
+        if here[name] != value
     ]
 
 
@@ -118,7 +129,8 @@ def section(title: str, items: list[str]) -> list[str]:
 def describe(client: mlflow.MlflowClient, record: Record) -> str:
     """The audit trail of one run, as lines a person can read and diff."""
     run, tags = record.run, record.tags
-    dirty = "  (uncommitted changes)" if tags.get("lineage.git_dirty") == "true" else ""
+    dirty = tags.get("lineage.git_dirty") == "true"
+    dirty = f" + uncommitted changes ({tracking.CHANGES_ARTIFACT})" if dirty else ""
     experiment = tags.get("dvc.exp_name", "-")
     lines = [
         f"run: {run.info.run_id} ({run.info.run_name}, {run.info.status})",
@@ -128,16 +140,39 @@ def describe(client: mlflow.MlflowClient, record: Record) -> str:
         *section("data", [f"{path} md5 {md5}" for path, md5 in sorted(record.data.items())]),
         *section("params", [f"{k} = {v}" for k, v in sorted(run.data.params.items())]),
         *section("metrics", [f"{k} = {v:.6g}" for k, v in sorted(run.data.metrics.items())]),
-        *section("environment", [f"{k} {v}" for k, v in sorted(record.environment.items())]),
+        *environment_section(record),
         *section("registry", registry_entries(client, record)),
     ]
     return "\n".join(lines)
 
 
-def refuse_used(into: Path) -> None:
-    """Stop before writing anything when `into` already holds files (they may be yours)."""
+def environment_section(record: Record) -> list[str]:
+    """The recorded environment, each entry that differs here marked with today's value."""
+    here = environment_here(record)
+    differs = any(here[name] != value for name, value in record.environment.items())
+    title = (
+        "environment (differs from this one: `reproduce --isolated` rebuilds in the recorded one)"
+        if differs
+        else "environment (matches this one)"
+    )
+    items = [
+        f"{name} {value}" + (f"  (here {here[name]})" if here[name] != value else "")
+        for name, value in sorted(record.environment.items())
+    ]
+    return section(title, items)
+
+
+def refuse_used(into: Path, root: Path) -> None:
+    """Stop before writing anything when `into` is not a new or empty directory (its files
+    may be yours), or lies inside the project (git would take it for an embedded repository)."""
+    if into.exists() and not into.is_dir():
+        raise ReproduceError(f"{into} is a file; choose a new directory for --into")
     if into.exists() and any(into.iterdir()):
         raise ReproduceError(f"{into} is not empty; choose a new directory for --into")
+    if into.is_relative_to(root):
+        raise ReproduceError(
+            f"{into} is inside the project; choose a directory outside it for --into"
+        )
 
 
 def leave_as_found(into: Path, existed: bool) -> None:
@@ -163,80 +198,214 @@ def check_out(root: Path, commit: str, into: Path) -> None:
         raise ReproduceError(f"cannot share the DVC cache with {into}: {shared.stderr.strip()}")
 
 
-def run_dvc(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    dvc = shutil.which("dvc") or str(Path(sys.executable).parent / "dvc")
+def run_dvc(
+    args: list[str], cwd: Path, env: dict | None = None, python: Path | None = None
+) -> subprocess.CompletedProcess:
+    """dvc `args` in `cwd`: the dvc beside this Python, or `python -m dvc` of another venv."""
+    if python is not None:
+        command = [str(python), "-m", "dvc"]
+    else:
+        command = [shutil.which("dvc") or str(Path(sys.executable).parent / "dvc")]
     return subprocess.run(
-        [dvc, *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
+        [*command, *args], cwd=cwd, capture_output=True, text=True, env=env, check=False
     )
 
 
-def restore_data(record: Record, into: Path) -> None:
-    """Pull every DVC-tracked input of the commit, from the shared cache or the remote."""
-    tracked = tracking.run_git("ls-files", "*.dvc", cwd=into).stdout.split()
-    done = run_dvc(["pull", *tracked], into)
-    if done.returncode != 0:
-        output = (done.stderr + done.stdout).splitlines()
-        said = [line for line in output if line.startswith("ERROR")]
+def fetch_artifact(
+    client: mlflow.MlflowClient, record: Record, artifact: str, scratch: str
+) -> Path:
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    try:
+        return Path(client.download_artifacts(record.run.info.run_id, artifact, scratch))
+    except (MlflowException, OSError) as error:
+        said = tracking.first_line(error)
+        raise ReproduceError(f"cannot read the run's {artifact}: {said}") from None
+
+
+def apply_changes(client: mlflow.MlflowClient, record: Record, into: Path) -> None:
+    """Put the run's uncommitted changes (its logged patch) back on its commit."""
+    if record.tags.get("lineage.git_dirty") != "true":
+        return
+    expected = record.tags.get(tracking.CHANGES_TAG)
+    if expected is None:
         raise ReproduceError(
-            f"the data of commit {record.commit[:12]} is in neither the DVC cache nor the remote"
-            + (f" (dvc: {said[0].removeprefix('ERROR: ')})" if said else "")
+            f"run {record.run.info.run_id} was made on uncommitted changes that it did not "
+            "log (it predates this project's patch logging), so it cannot be rebuilt exactly"
         )
+    with tempfile.TemporaryDirectory() as scratch:
+        patch = fetch_artifact(client, record, tracking.CHANGES_ARTIFACT, scratch)
+        if hashlib.md5(patch.read_bytes()).hexdigest() != expected:
+            raise ReproduceError("the run's uncommitted-changes patch does not match its md5")
+        done = tracking.run_git("apply", "--binary", "--whitespace=nowarn", str(patch), cwd=into)
+    if done.returncode != 0:
+        raise ReproduceError(
+            f"the run's uncommitted changes do not apply to commit {record.commit[:12]}: "
+            + (done.stderr.strip().splitlines() or ["git apply failed"])[0]
+        )
+
+
+def dvc_files(into: Path) -> list[str]:
+    """The .dvc files of the checkout, committed or added by the run's patch."""
+    listed = tracking.run_git(
+        "ls-files", "--cached", "--others", "--exclude-standard", "*.dvc", cwd=into
+    ).stdout.split()
+    return [name for name in dict.fromkeys(listed) if (into / name).is_file()]
+
+
+def point_at_recorded_md5(record: Record, into: Path, dvc_file: str) -> None:
+    """Make `dvc_file` name the bytes the run read (its recorded md5), whatever the commit
+    says: the data may have been `dvc add`ed after the commit, or by an experiment."""
+    content = yaml.safe_load((into / dvc_file).read_text(encoding="utf-8"))
+    changed = False
+    for out in content.get("outs", []):
+        recorded = record.data.get((Path(dvc_file).parent / out["path"]).as_posix())
+        # Only DVC 3 outputs (`hash: md5`) hash the plain bytes, as the record does.
+        if recorded and out.get("hash") == "md5" and out.get("md5") != recorded:
+            out["md5"] = recorded
+            out.pop("size", None)
+            changed = True
+    if changed:
+        (into / dvc_file).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+
+
+def restore_data(record: Record, into: Path) -> None:
+    """Every DVC-tracked input, by its recorded md5, from the shared cache or the remote."""
+    tracked = dvc_files(into)
+    for dvc_file in tracked:
+        point_at_recorded_md5(record, into, dvc_file)
+    done = run_dvc(["pull", *tracked], into)
+    inputs = {name.removesuffix(".dvc") for name in tracked}
     for path, md5 in sorted(record.data.items()):
-        tracked_by_dvc = (into / f"{path}.dvc").is_file()
-        if tracked_by_dvc and md5_of(into / path) != md5:
+        if path in inputs and not ((into / path).is_file() and md5_of(into / path) == md5):
             raise ReproduceError(
-                f"{path} at commit {record.commit[:12]} does not have the recorded md5"
+                f"{path}: the recorded md5 {md5} is in neither the DVC cache nor the remote; "
+                "`dvc push` it where the run was made (bytes changed outside DVC, as in "
+                "`dvc repro --no-commit`, were never stored)"
             )
+    if done.returncode != 0:
+        said = [line for line in (done.stderr + done.stdout).splitlines() if "ERROR" in line]
+        raise ReproduceError(f"dvc pull failed: {(said or ['see `dvc pull -v`'])[0]}")
 
 
 def restore_params(client: mlflow.MlflowClient, record: Record, into: Path) -> None:
     """The run's own params.yaml, verified against its recorded hash."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     with tempfile.TemporaryDirectory() as scratch:
-        local = client.download_artifacts(
-            record.run.info.run_id, f"pipeline/{paths.PARAMS.name}", scratch
-        )
-        params = yaml.safe_load(Path(local).read_text(encoding="utf-8"))
+        local = fetch_artifact(client, record, f"pipeline/{paths.PARAMS.name}", scratch)
+        params = yaml.safe_load(local.read_text(encoding="utf-8"))
         if tracking.params_hash(params) != record.tags.get("lineage.params_hash"):
             raise ReproduceError("the run's params.yaml artifact does not match its recorded hash")
         shutil.copyfile(local, into / paths.PARAMS)
 
 
-def rebuild(into: Path) -> None:
-    """`dvc repro --force` in `into`, with its own code and a scratch MLflow store.
+def environments_home() -> Path:
+    """Where isolated environments are kept, one per (lock md5, Python): the user's cache."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "{{ cookiecutter.package_name }}" / "reproduce-envs"
+
+
+def find_uv() -> str:
+    uv = shutil.which("uv") or Path(sys.executable).parent / "uv"
+    if not Path(uv).is_file():
+        raise ReproduceError(
+            "--isolated needs uv: `make install` installs it, or `pip install 'uv>=0.5,<1'`"
+        )
+    return str(uv)
+
+
+def uv(*args: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run([find_uv(), *args], capture_output=True, text=True, env=env, check=False)
+
+
+def recorded_environment(record: Record, into: Path) -> Path:
+    """The Python of a venv holding exactly the run's locked packages, built by uv once per
+    (lock md5, Python version) and reused after that."""
+    lock, python = into / paths.DEPENDENCY_LOCK, record.environment.get("python", "unknown")
+    lock_md5 = record.environment.get("lock_md5", "none")
+    if not lock.is_file() or md5_of(lock) != lock_md5:
+        raise ReproduceError(
+            f"the checkout's {paths.DEPENDENCY_LOCK} is not the one the run recorded "
+            f"(md5 {lock_md5}); --isolated cannot rebuild its environment"
+        )
+    if uv("python", "find", python).returncode != 0:
+        raise ReproduceError(
+            f"Python {python}, which the run recorded, is not installed here: install it "
+            f"(`uv python install {python}`, or your system's packages) and retry"
+        )
+    venv = environments_home() / f"{lock_md5}-py{python}"
+    ready = venv / ".reproduce-ready"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{venv}.lock"):
+        if ready.is_file():
+            print(f"reusing the run's environment {venv}", file=sys.stderr)
+            return venv / "bin" / "python"
+        print(f"building the run's environment in {venv} (once per lock)", file=sys.stderr)
+        shutil.rmtree(venv, ignore_errors=True)
+        made = uv("venv", "--quiet", "--python", python, str(venv))
+        if made.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            said = (made.stderr.strip().splitlines() or ["uv venv failed"])[-1]
+            raise ReproduceError(f"cannot make a venv with Python {python}: {said}")
+        # Compiled now, once: a venv's first imports would otherwise cost every reproduce.
+        into_venv = ("--python", str(venv / "bin" / "python"), "--compile-bytecode")
+        synced = uv("pip", "sync", "--quiet", *into_venv, str(lock))
+        if synced.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            said = (synced.stderr.strip().splitlines() or ["uv pip sync failed"])[-1]
+            raise ReproduceError(f"cannot install {paths.DEPENDENCY_LOCK} with uv: {said}")
+        ready.touch()
+    return venv / "bin" / "python"
+
+
+def rebuild(into: Path, python: Path | None = None) -> None:
+    """`dvc repro --force` in `into`, with its own code and a scratch MLflow store; with
+    `python`, in that venv only (its `python` and `dvc`, no PYTHONPATH from here).
 
     Stages run as `python -m <package>...` from `into`, so Python imports the package of
-    that checkout, not an installed copy.
+    that checkout, not an installed copy: no venv needs the project installed.
     """
     env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{into / tracking.STORE_FILE}"}
     env.pop("DVC_ROOT", None)
-    done = run_dvc(["repro", "--force"], into, env)
+    if python is not None:
+        for variable in ("PYTHONPATH", "PYTHONHOME"):
+            env.pop(variable, None)
+        env["VIRTUAL_ENV"] = str(python.parent.parent)
+        env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
+    done = run_dvc(["repro", "--force"], into, env, python)
     if done.returncode != 0:
         raise ReproduceError(f"the pipeline failed in {into}:\n{done.stdout}{done.stderr}")
 
 
-def reproduce(ref: str, into: Path) -> str:
+def reproduce(ref: str, into: Path, isolated: bool = False) -> str:
     """Rebuild the run behind `ref` in `into`; the message to print when the bytes match.
 
     On any failure `into` is left as it was found (absent, or empty), so a retry works.
     """
     client = tracking.open_store()
     record = find_run(client, ref)
-    for difference in environment_differences(record):
+    differences = [] if isolated else environment_differences(record)
+    for difference in differences:
         print(f"WARNING: environment differs from the record: {difference}", file=sys.stderr)
-    into = into.resolve()
-    refuse_used(into)
+    into, root = into.resolve(), tracking.project_root().resolve()
+    refuse_used(into, root)
     existed = into.exists()
     try:
-        check_out(tracking.project_root(), record.commit, into)
+        check_out(root, record.commit, into)
+        apply_changes(client, record, into)
         restore_data(record, into)
         restore_params(client, record, into)
-        rebuild(into)
+        rebuild(into, recorded_environment(record, into) if isolated else None)
         model = into / record.tags.get("lineage.model_path", "models/model.pkl")
         rebuilt, recorded = md5_of(model), record.tags.get("lineage.model_md5")
         if rebuilt != recorded:
-            raise ReproduceError(f"the rebuilt model differs: md5 {rebuilt}, recorded {recorded}")
+            hint = "; the environment differs from the record: add --isolated"
+            hint = hint if differences else ""
+            raise ReproduceError(
+                f"the rebuilt model differs: md5 {rebuilt}, recorded {recorded}{hint}"
+            )
     except BaseException:
         leave_as_found(into, existed)
         raise
-    return f"reproduced {ref} in {into}: model md5 {rebuilt} is identical to the record"
+    how = " in the run's recorded environment" if isolated else ""
+    return f"reproduced {ref} in {into}{how}: model md5 {rebuilt} is identical to the record"

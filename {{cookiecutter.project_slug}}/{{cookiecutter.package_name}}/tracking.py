@@ -19,6 +19,7 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ KEY_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "dvc")
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy")
 DATA_TAG = "lineage.data_md5."
 PACKAGE_TAG = "lineage.package."
+# A run made on uncommitted changes logs them as a patch on its commit, and the patch's md5.
+CHANGES_ARTIFACT, CHANGES_TAG = "pipeline/uncommitted.patch", "lineage.uncommitted_md5"
 # Which process on which machine a run belongs to: a run left RUNNING by a process that is
 # gone (a killed stage) is marked FAILED by the next stage that opens the store there.
 HOST_TAG, PID_TAG = "process.host", "process.pid"
@@ -320,11 +323,17 @@ def git(*args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def git_dirty(outputs: list[str]) -> bool:
-    """True when tracked source differs from the commit; pipeline `outputs` do not count."""
+def uncommitted_changes(outputs: list[str]) -> bytes:
+    """How tracked files differ from the commit (staged or not), as a patch `git apply` takes;
+    empty when the workspace is clean. Pipeline `outputs` and dvc.lock do not count: the run
+    rebuilds them. Files never `git add`ed are not in it."""
     excluded = [f":(exclude){path}" for path in (paths.DVC_LOCK.as_posix(), *outputs)]
-    changes = git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
-    return bool(changes)
+    patch = ["git", "diff", "--binary", "--no-color", "--no-ext-diff", "HEAD"]
+    try:
+        done = subprocess.run([*patch, "--", ".", *excluded], capture_output=True, check=False)
+    except OSError:
+        return b""
+    return done.stdout if done.returncode == 0 else b""
 
 
 def package_version(name: str) -> str:
@@ -353,18 +362,22 @@ def is_environment_tag(key: str) -> bool:
     return key in ("lineage.python", "lineage.lock_md5") or key.startswith(PACKAGE_TAG)
 
 
-def lineage_tags(params: Mapping[str, Any], model_file: Path, model_md5: str) -> dict[str, str]:
-    """Everything needed to rebuild this run: code, data, params, environment."""
-    deps, outputs = paths.pipeline_files()
+def lineage_tags(
+    params: Mapping[str, Any], model_file: Path, model_md5: str, declared: list[str], changes: bytes
+) -> dict[str, str]:
+    """Everything needed to rebuild this run: code (the commit and the md5 of the
+    `changes` logged beside it), data, params, environment. `declared`: dvc.yaml's paths."""
     tags = {
         "lineage.git_commit": git("rev-parse", "HEAD") or "unknown",
-        "lineage.git_dirty": str(git_dirty(outputs)).lower(),
+        "lineage.git_dirty": str(bool(changes)).lower(),
         "lineage.params_hash": params_hash(params),
         "lineage.model_path": model_file.as_posix(),
         "lineage.model_md5": model_md5,
         **environment_tags(),
     }
-    for path in paths.data_files(deps + outputs):
+    if changes:
+        tags[CHANGES_TAG] = hashlib.md5(changes).hexdigest()
+    for path in paths.data_files(declared):
         tags[f"{DATA_TAG}{path.as_posix()}"] = md5_of(path)
     for variable, tag in (
         ("DVC_EXP_NAME", "dvc.exp_name"),
@@ -536,6 +549,14 @@ def model_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     return [f"{name}=={package_version(name)}" for name in (*MODEL_REQUIREMENTS, *extra)]
 
 
+def log_bytes(content: bytes, artifact: str) -> None:
+    """Log `content` as the active run's artifact at `artifact` (dir/name)."""
+    folder, _, name = artifact.rpartition("/")
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / name).write_bytes(content)
+        mlflow.log_artifact(str(Path(scratch) / name), artifact_path=folder)
+
+
 def abandon_run() -> None:
     """End the active run as FAILED, trying once and briefly: the store may be what failed.
 
@@ -573,10 +594,14 @@ def record_run(
     try:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(dict(metrics))
-        lineage = lineage_tags(params, model_file, model_md5)
+        deps, outputs = paths.pipeline_files()
+        changes = uncommitted_changes(outputs)
+        lineage = lineage_tags(params, model_file, model_md5, deps + outputs, changes)
         mlflow.set_tags(lineage)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="pipeline")
+        if changes:
+            log_bytes(changes, CHANGES_ARTIFACT)
         info = mlflow.sklearn.log_model(
             model,
             name="model",
@@ -605,6 +630,6 @@ def record_run(
         "run_id": run.info.run_id,
         "version": version.version,
         "champion": decision.champion,
-        # Uncommitted changes that nothing records: an experiment's are in its DVC ref.
+        # An experiment's changes are meant to be uncommitted: only a plain run is told.
         "dirty": lineage["lineage.git_dirty"] == "true" and "dvc.exp_name" not in lineage,
     }

@@ -114,8 +114,9 @@ def main() -> None:
     )
     if result["dirty"]:
         log.warning(
-            "this run was made on uncommitted changes (lineage.git_dirty=true); commit your "
-            "changes before `dvc repro` (or use `dvc exp run`) to record runs of a commit"
+            "this run was made on uncommitted changes: they are logged with it, so "
+            "`reproduce` can rebuild it, but git does not have them yet; commit before "
+            "`dvc repro` (or use `dvc exp run`) to record runs of a commit"
         )
 
 
