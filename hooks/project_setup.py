@@ -2,7 +2,8 @@
 
 Imported by the post-generation hook (standard library only) and by the template's tests.
 When git or dvc is not on PATH the project is still generated, and the exact commands to
-run afterwards are printed instead.
+run afterwards are printed instead. When cruft renders the template only to compare two of
+its versions (`cruft update`, `cruft diff`), the data, git and DVC steps are skipped.
 """
 
 import shlex
@@ -18,6 +19,10 @@ CI_FILES = {"github": ".github", "gitlab": ".gitlab-ci.yml"}
 FINISH_SCRIPT = "finish-setup.sh"
 REMOTE_NAME = "storage"
 COMMIT_MESSAGE = "Initial project from cookiecutter-dvc-mlflow"
+# `cruft update` and `cruft diff` clone the template to <tmp>/repo and render it into folders
+# beside the clone (cruft/_commands/update.py and diff.py), then diff those renders.
+CRUFT_CLONE = "repo"
+CRUFT_RENDER_FOLDERS = ("current_template", "new_template", "remote")
 
 
 class SetupError(RuntimeError):
@@ -133,9 +138,25 @@ def manual_steps(project: Path, missing: list[str], commands: list[list[str]]) -
     return "\n".join(lines)
 
 
+def cruft_comparison_render(answers: dict) -> bool:
+    """True when cruft renders the project only to diff two template versions.
+
+    Such a render must hold only the template's files: a repository, DVC's cache and config
+    (with a remote beside a temporary folder) or the data would turn up in cruft's patch. cruft
+    sets `_commit`; cookiecutter does not. `cruft create` clones into a bare temporary folder.
+    """
+    if "_commit" not in answers:
+        return False
+    checkout = Path(answers["_repo_dir"])
+    clone = next((folder for folder in (checkout, *checkout.parents) if folder.name == CRUFT_CLONE), None)
+    return clone is not None and any((clone.parent / name).is_dir() for name in CRUFT_RENDER_FOLDERS)
+
+
 def finish(answers: dict, project: Path) -> str:
     """Run every post-generation step; returns the message to show the user."""
     remove_unselected_ci(project, answers["ci"])
+    if cruft_comparison_render(answers):
+        return f"Rendered {project.name} for cruft to compare; no data, git or DVC set-up."
     copy_dataset(project, source_csv(answers), answers["__raw_csv"])
     missing = missing_tools()
     if missing:

@@ -83,9 +83,10 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def healthy(url: str) -> bool:
+def healthy(url: str, endpoint: str = "/health") -> bool:
+    """Whether an MLflow server answers 200 at `endpoint` (the scoring server's is /ping)."""
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+        with urllib.request.urlopen(f"{url}{endpoint}", timeout=2) as response:
             return response.status == 200
     except OSError:
         return False

@@ -15,7 +15,8 @@ from packaging.utils import canonicalize_name
 from .conftest import TEMPLATE, TEST_GIT_IDENTITY, Combo, all_combinations, bake_ok, git, md5_of, run
 
 COMBINATIONS = all_combinations()
-LEFTOVER_JINJA = re.compile(r"\{\{|\{%|\{#|\bcookiecutter\.")
+# A GitHub Actions expression `${{ ... }}` is meant to be there; any other `{{` is not.
+LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
 PACKAGE = "car_origin_classifier"
 
 
@@ -25,16 +26,17 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
     files = {
         ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md",
         "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.lock", "data/raw/.gitignore", f"{raw}.dvc",
-        "params.schema.json",
+        "params.schema.json", ".pre-commit-config.yaml", "ci/pipeline.sh", "plot_templates/by_class.json",
         *(f"{package}/{name}.py" for name in ("__init__", "__main__", "data", "features", "files", "metrics",
-                                              "models", "params", "paths", "reproduce", "table_format",
-                                              "tracking")),
+                                              "drift", "models", "monitor", "params", "paths", "plots",
+                                              "plots_page", "predict", "reproduce", "table_format",
+                                              "tracking", "training_data")),
         *(f"{package}/stages/{name}.py" for name in ("__init__", "prepare", "train", "evaluate")),
         "tests/__init__.py", "tests/conftest.py", "tests/test_params.py", "tests/test_stages.py",
-        "tests/test_tracking.py", "tests/test_pipeline_definition.py",
+        "tests/test_tracking.py", "tests/test_pipeline_definition.py", "tests/test_monitor.py", "tests/test_plots.py",
     }  # fmt: skip
     if combo.ci == "github":
-        files.add(".github/workflows/ci.yml")
+        files |= {".github/workflows/ci.yml", ".github/workflows/monitor.yml"}
     if combo.ci == "gitlab":
         files.add(".gitlab-ci.yml")
     return files
@@ -72,10 +74,22 @@ def check_config_files(project: Path, combo: Combo) -> None:
     if combo.ci == "github":
         workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
         assert [s["run"] for s in workflow["jobs"]["test"]["steps"][2:]] == ["make install", "make lint", "make test"]
+        check_scheduled_monitor(yaml.safe_load((project / ".github/workflows/monitor.yml").read_text()), combo)
     if combo.ci == "gitlab":
-        assert yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]["script"] == [
-            "make install", "make lint", "make test"
-        ]  # fmt: skip
+        pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+        assert pipeline["test"]["script"] == ["make install", "make lint", "make test"]
+        assert pipeline["monitor"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+        assert pipeline["monitor"]["script"][-1] == 'make monitor IN="$NEW_BATCH"'
+
+
+def check_scheduled_monitor(workflow: dict, combo: Combo) -> None:
+    """The monitor workflow runs on a schedule, reads its credentials from secrets (GitHub's
+    own `${{ }}` expressions, rendered from the template's escapes) and ends in `make monitor`."""
+    assert workflow[True]["schedule"][0]["cron"]  # YAML reads the key `on` as True
+    job = workflow["jobs"]["monitor"]
+    assert job["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+    assert ("AWS_SECRET_ACCESS_KEY" in job["env"]) == (combo.dvc_remote == "s3")
+    assert job["steps"][-2]["run"] == 'make monitor IN="$NEW_BATCH"'
 
 
 def check_raw_data(project: Path, combo: Combo) -> None:
@@ -150,7 +164,8 @@ def test_make_help_lists_the_everyday_commands(cookies):
     done = run(["make", "help"], project)
     assert done.returncode == 0, done.stderr
     listed = [line.split()[1] for line in done.stdout.splitlines()]
-    assert {"install", "repro", "test", "lint", "ui", "champion", "sweep", "params-schema"} <= set(listed)
+    assert {"install", "repro", "test", "lint", "ui", "champion", "serve", "predict", "monitor", "sweep",
+            "params-schema"} <= set(listed)  # fmt: skip
     assert len(listed) == len(set(listed))
 
 

@@ -7,6 +7,7 @@ and for the custom CSV: they exercise every model whichever one params.yaml pick
 """
 
 import io
+import json
 import os
 import sys
 from pathlib import Path
@@ -60,6 +61,17 @@ def runs(project: Path, slug: str) -> list:
     return client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
 
 
+def dataset_inputs(run) -> dict[str, tuple[str, str]]:
+    """context ("training", "testing") -> (source path, digest) of a run's MLflow datasets."""
+    return {
+        next(tag.value for tag in given.tags if tag.key == "mlflow.data.context"): (
+            json.loads(given.dataset.source)["uri"],
+            given.dataset.digest,
+        )
+        for given in run.inputs.dataset_inputs
+    }
+
+
 def check_champion_predicts_like_the_pipeline(project: Path, model_name: str, target: str) -> None:
     """The model behind `champion`, loaded from the registry, gives the reported predictions
     on rows read with plain `pd.read_csv`: it needs no cast or other step of ours."""
@@ -108,8 +120,13 @@ def test_repro_tracks_registers_and_reproduces(cookies, combo):
     assert tags[f"lineage.data_md5.{raw}"] == first_lock[raw]
     assert forced.data.tags["lineage.git_commit"] == git(project, "rev-parse", "HEAD").strip()
     assert first.data.tags["lineage.git_dirty"] == forced.data.tags["lineage.git_dirty"] == "false"
+    train, test = "data/prepared/train.parquet", "data/prepared/test.parquet"
+    for recorded in (first, forced):  # named by model and commit, with the data it was made from
+        assert recorded.info.run_name == f"{combo.model}-{recorded.data.tags['lineage.git_commit'][:7]}"
+        assert dataset_inputs(recorded) == {"training": (train, first_lock[train]), "testing": (test, first_lock[test])}
 
     client = store(project)
+    assert client.get_experiment_by_name(slug).tags["mlflow.experimentKind"] == "custom_model_development"
     versions = client.search_model_versions(f"name = '{model_name}'")
     assert len(versions) == 1, "identical model bytes must not register a second version"
     assert client.get_model_version_by_alias(model_name, "champion").run_id == first.info.run_id

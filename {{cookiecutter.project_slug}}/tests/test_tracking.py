@@ -1,7 +1,12 @@
-"""MLflow store resolution, registration without duplicates, and the champion alias."""
+"""MLflow store resolution, the experiment's kind, run names and datasets, registration without
+duplicates, and the champion alias."""
+
+import json
 
 import mlflow
 import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, PERMISSION_DENIED
 from sklearn.dummy import DummyClassifier
 
 from {{ cookiecutter.package_name }} import tracking
@@ -34,6 +39,64 @@ def test_flatten_nested_params():
         "train.seed": 1,
         "train.rf.depth": None,
     }
+
+
+def test_open_store_tags_the_experiment_as_model_training_once(store):
+    """A new experiment is tagged; an older one gets the tag; a kind chosen in the UI stays."""
+    experiment = tracking.open_store().get_experiment_by_name(tracking.EXPERIMENT_NAME)
+    assert experiment.tags[tracking.KIND_TAG] == "custom_model_development"
+    client = mlflow.MlflowClient()
+    client.delete_experiment_tag(experiment.experiment_id, tracking.KIND_TAG)
+    assert tracking.open_store().get_experiment(experiment.experiment_id).tags[tracking.KIND_TAG]
+    client.set_experiment_tag(experiment.experiment_id, tracking.KIND_TAG, "genai_development")
+    tagged = tracking.open_store().get_experiment(experiment.experiment_id)
+    assert tagged.tags[tracking.KIND_TAG] == "genai_development"
+
+
+class RefusingStore:
+    """A store that refuses every tag with `code` (as a server does a user who may only read)."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+    def set_experiment_tag(self, *tag):
+        raise MlflowException("refused", error_code=self.code)
+
+
+def test_a_reader_leaves_an_untagged_experiment_and_other_refusals_fail():
+    tracking.tag_kind(RefusingStore(PERMISSION_DENIED), "1")
+    with pytest.raises(MlflowException):
+        tracking.tag_kind(RefusingStore(INTERNAL_ERROR), "1")
+
+
+@pytest.mark.parametrize(
+    ("dirty", "experiment", "name"),
+    [("false", None, "linear-0123456"), ("true", None, "linear-0123456-dirty"),
+     ("true", "tiny-leaf", "tiny-leaf")],
+)  # fmt: skip
+def test_runs_are_named_by_the_dvc_experiment_or_model_and_commit(dirty, experiment, name):
+    lineage = {"lineage.git_commit": "0123456789abcdef", "lineage.git_dirty": dirty}
+    if experiment:
+        lineage["dvc.exp_name"] = experiment
+    assert tracking.run_name({"train": {"model": "linear"}}, lineage) == name
+
+
+def test_runs_log_the_data_dvc_yaml_gives_train_and_evaluate(store, monkeypatch):
+    """The files after train's --train and evaluate's --test become the run's datasets, with
+    their md5 from the lineage tags as digest; a file without an md5 is left out."""
+    monkeypatch.chdir(store)
+    train = "python -m x.train --train data/a.parquet --model m.pkl"
+    evaluate = ["python -m x.evaluate --model m.pkl", "--test data/b.parquet"]
+    stages = {"train": {"cmd": train}, "evaluate": {"cmd": evaluate}}
+    (store / "dvc.yaml").write_text(json.dumps({"stages": stages}))
+    tracking.open_store()
+    with mlflow.start_run() as run:
+        tracking.log_datasets({f"{tracking.DATA_TAG}data/a.parquet": "a" * 32})
+    inputs = mlflow.get_run(run.info.run_id).inputs.dataset_inputs
+    assert [(i.dataset.name, i.dataset.digest, i.tags[0].value) for i in inputs] == [
+        ("a", "a" * 32, "training")
+    ]
+    assert json.loads(inputs[0].dataset.source) == {"uri": "data/a.parquet"}
 
 
 def log_version(client, score: float, md5: str, scorer=None):

@@ -8,6 +8,7 @@ those types, so train and evaluate see exactly the columns prepare saw.
 
 import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -31,9 +32,18 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path} not found; run `dvc repro` (or `dvc pull`) first")
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
+    return next(iter(read_csv_chunks(path, rows=None)))
+
+
+def read_csv_chunks(path: Path, rows: int | None, as_text: bool = False) -> Iterator[pd.DataFrame]:
+    """A CSV file in frames of `rows` rows (None: one frame), read as `read_table` reads it,
+    so a file larger than memory can be streamed; `as_text`: every value as the string it is
+    in the file ("" for a gap). A DataError names the file and the fix."""
+    if not path.is_file():
+        raise DataError(f"{path} not found")
     try:
         table = sniff(path)
-        frame = pd.read_csv(
+        frames = pd.read_csv(
             path,
             sep=table.delimiter,
             encoding=table.encoding,
@@ -42,13 +52,17 @@ def read_table(path: Path) -> pd.DataFrame:
             names=list(table.columns),
             header=0,
             index_col=False,
+            chunksize=rows,
+            **({"dtype": str, "keep_default_na": False} if as_text else {}),
         )
+        chunks = [frames] if rows is None else frames
+        for frame in chunks:
+            yield with_decimal_points(frame) if table.decimal == "," and not as_text else frame
     except FormatError as error:
         raise DataError(str(error)) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(f"{path} is not a readable CSV table ({first})") from None
-    return with_decimal_points(frame) if table.decimal == "," else frame
 
 
 def with_decimal_points(frame: pd.DataFrame) -> pd.DataFrame:

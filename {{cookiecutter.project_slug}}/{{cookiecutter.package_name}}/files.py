@@ -11,8 +11,10 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +25,10 @@ def current_umask() -> int:
     return mask
 
 
-def write_bytes_atomic(path: Path, payload: bytes) -> None:
-    """Write `payload` to `path` via a temporary file in the same directory.
+@contextmanager
+def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO]:
+    """A file handle whose content appears at `path` only once the block ends without error;
+    until then it is a temporary file in the same directory, removed on failure.
 
     A temporary file that a killed writer left behind goes with the next write of `path`.
     """
@@ -33,13 +37,22 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
         stale.unlink(missing_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(
+            handle, mode, encoding=encoding, newline=None if encoding is None else ""
+        ) as stream:
+            yield stream
         os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Write `payload` to `path` via a temporary file in the same directory."""
+    with atomic_file(path) as stream:
+        stream.write(payload)
 
 
 def finite(data: Any, path: Path, key: str = "") -> Any:

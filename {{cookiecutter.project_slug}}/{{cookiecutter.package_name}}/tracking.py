@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import socket
 import sqlite3
 import ssl
@@ -24,11 +25,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from importlib import metadata
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import yaml
 from filelock import FileLock, Timeout
+from mlflow.data.dataset_source_registry import get_dataset_source_from_json
+from mlflow.data.meta_dataset import MetaDataset
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.utils.credentials import get_default_host_creds
@@ -44,6 +49,8 @@ CONFIGURED_TRACKING_URI = {{ cookiecutter.mlflow_tracking_uri | tojson }}
 EXPERIMENT_NAME = {{ cookiecutter.project_slug | tojson }}
 REGISTERED_MODEL_NAME = {{ cookiecutter.registered_model_name | tojson }}
 CHAMPION_ALIAS = "champion"
+# What `predict`, `monitor` and `make serve` use unless told otherwise.
+CHAMPION_REF = f"models:/{REGISTERED_MODEL_NAME}@{CHAMPION_ALIAS}"
 STORE_FILE = "mlflow.db"
 ARTIFACT_DIR = "mlartifacts"
 LOCK_FILE = ".mlflow.lock"
@@ -51,6 +58,12 @@ KEY_PACKAGES = ("scikit-learn", "pandas", "numpy", "mlflow", "dvc")
 MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy")
 DATA_TAG = "lineage.data_md5."
 PACKAGE_TAG = "lineage.package."
+# The experiment's kind: MLflow UIs that read it open the experiment on its training runs
+# rather than on the GenAI traces view (3.17 follows its own GenAI / Model training switch).
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+# The data a run was trained and tested on, by context: the file a dvc.yaml stage gets as
+# an option. Logged as the run's MLflow datasets (the UI's Dataset column).
+DATASET_OPTIONS = {"training": ("train", "--train"), "testing": ("evaluate", "--test")}
 # A run made on uncommitted changes logs them as a patch on its commit, and the patch's md5.
 CHANGES_ARTIFACT, CHANGES_TAG = "pipeline/uncommitted.patch", "lineage.uncommitted_md5"
 # Which process on which machine a run belongs to: a run left RUNNING by a process that is
@@ -276,18 +289,33 @@ def refusal(uri: str, status: int, credentials: MlflowHostCreds) -> str:
     )
 
 
+def tag_kind(client: mlflow.MlflowClient, experiment_id: str) -> None:
+    """Tag an experiment made before KIND_TAG was set; a user who may only read leaves it."""
+    try:
+        client.set_experiment_tag(experiment_id, KIND_TAG, KIND)
+    except MlflowException as error:
+        if error.error_code != "PERMISSION_DENIED":
+            raise
+
+
 def open_store() -> mlflow.MlflowClient:
-    """Point MLflow at the store, creating its schema and our experiment exactly once."""
+    """Point MLflow at the store, creating its schema and our experiment exactly once, and
+    tagging the experiment as model training (KIND_TAG) if it is not tagged yet."""
     uri = tracking_uri()
     check_server(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     with store_lock():
         client = mlflow.MlflowClient(uri)
-        if client.get_experiment_by_name(EXPERIMENT_NAME) is None:
+        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+        if experiment is None:
             artifacts = project_root() / ARTIFACT_DIR
             location = artifacts.as_uri() if uri.startswith("sqlite:") else None
-            client.create_experiment(EXPERIMENT_NAME, artifact_location=location)
+            client.create_experiment(
+                EXPERIMENT_NAME, artifact_location=location, tags={KIND_TAG: KIND}
+            )
+        elif KIND_TAG not in experiment.tags:  # older; a kind chosen in the UI stays
+            tag_kind(client, experiment.experiment_id)
     mlflow.set_experiment(EXPERIMENT_NAME)
     return client
 
@@ -388,6 +416,35 @@ def lineage_tags(
     return tags
 
 
+def run_name(params: Mapping[str, Any], lineage: Mapping[str, str]) -> str:
+    """The DVC experiment's name for `dvc exp run`, else `<model>-<short commit>`, with
+    `-dirty` when the run was made on uncommitted changes."""
+    if "dvc.exp_name" in lineage:
+        return lineage["dvc.exp_name"]
+    model = params.get("train", {}).get("model", "model")
+    dirty = "-dirty" if lineage["lineage.git_dirty"] == "true" else ""
+    return f"{model}-{lineage['lineage.git_commit'][:7]}{dirty}"
+
+
+def stage_option(stages: Mapping[str, Any], stage: str, option: str) -> str | None:
+    """What a dvc.yaml stage's cmd gives `option` (`--test data/prepared/test.parquet`)."""
+    cmd = stages.get(stage, {}).get("cmd", "")
+    words = shlex.split(" ".join(cmd) if isinstance(cmd, list) else cmd)
+    return next((value for word, value in pairwise(words) if word == option), None)
+
+
+def log_datasets(lineage: Mapping[str, str]) -> None:
+    """Log the run's training and test data (DATASET_OPTIONS) as MLflow datasets: named after
+    the file, its DVC path as source and its DVC md5 (the lineage tag) as digest."""
+    stages = yaml.safe_load(paths.PIPELINE.read_text(encoding="utf-8"))["stages"]
+    for context, (stage, option) in DATASET_OPTIONS.items():
+        path = stage_option(stages, stage, option)
+        md5 = lineage.get(f"{DATA_TAG}{Path(path).as_posix()}") if path else None
+        if md5:
+            source = get_dataset_source_from_json(json.dumps({"uri": path}), source_type="local")
+            mlflow.log_input(MetaDataset(source, name=Path(path).stem, digest=md5), context=context)
+
+
 def signature_example(features: Any) -> Any:
     """A few rows for the logged model's signature, integer columns as floats.
 
@@ -434,6 +491,11 @@ def register(client: mlflow.MlflowClient, model_uri: str, model_md5: str) -> Any
     if existing is not None:
         return existing
     return mlflow.register_model(model_uri, REGISTERED_MODEL_NAME, tags={"model_md5": model_md5})
+
+
+def model_uri(ref: str) -> str:
+    """The MLflow model URI of a REF: `models:/...` as it is, a run id as its logged model."""
+    return ref if ref.startswith("models:/") else f"runs:/{ref}/model"
 
 
 def current_champion(client: mlflow.MlflowClient) -> Any | None:
@@ -589,15 +651,16 @@ def record_run(
     fail_abandoned_runs(client)
     model_md5 = md5_of(model_file)
     example = signature_example(features)
+    deps, outputs = paths.pipeline_files()
+    changes = uncommitted_changes(outputs)
+    lineage = lineage_tags(params, model_file, model_md5, deps + outputs, changes)
     process = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
-    run = mlflow.start_run(run_name=os.environ.get("DVC_EXP_NAME"), tags=process)
+    run = mlflow.start_run(run_name=run_name(params, lineage), tags=process)
     try:
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(dict(metrics))
-        deps, outputs = paths.pipeline_files()
-        changes = uncommitted_changes(outputs)
-        lineage = lineage_tags(params, model_file, model_md5, deps + outputs, changes)
         mlflow.set_tags(lineage)
+        log_datasets(lineage)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="pipeline")
         if changes:

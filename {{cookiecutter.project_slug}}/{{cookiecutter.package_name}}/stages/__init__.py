@@ -48,9 +48,16 @@ def stage_modules() -> list[str]:
     return [f"{__name__}.{info.name}" for info in pkgutil.iter_modules(__path__)]
 
 
+# Commands outside the pipeline that read params.yaml too: their sections belong in
+# params.schema.json, though no stage runs their code (so no stage imports them).
+COMMAND_MODULES = ("monitor",)
+
+
 def declared_sections() -> dict[str, type]:
-    """Every params section some stage declares: what params.schema.json describes."""
+    """Every params section some stage or command declares: what params.schema.json describes."""
+    package = __name__.rpartition(".")[0]
+    commands = [f"{package}.{name}" for name in COMMAND_MODULES]
     sections: dict[str, type] = {}
-    for name in stage_modules():
+    for name in [*stage_modules(), *commands]:
         sections |= getattr(importlib.import_module(name), "PARAMS", {})
     return sections

@@ -1,9 +1,10 @@
 """Evaluate: model + test CSV -> metrics, plot data, and one MLflow run.
 
 Reads `--model`, `--test` and params `data` and `evaluate`; writes `--metrics` (for
-`dvc metrics`) and `--predictions` (for `dvc plots`). Then it logs the run to MLflow with
-every param, metric and lineage tag, registers the model and moves the `champion` alias if
-this model beats the current one on evaluate.primary_metric.
+`dvc metrics`), and `--predictions` and the `--plots` folder (plots.py: one CSV file per
+plot, for `dvc plots`). Then it logs the run to MLflow with every param, metric and lineage
+tag, those files and the plots as PNG images, registers the model and moves the `champion`
+alias if this model beats the current one on evaluate.primary_metric.
 """
 
 import logging
@@ -17,7 +18,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from pydantic import ValidationInfo, field_validator
 
-from .. import tracking
+from .. import plots, tracking
 from ..data import write_table
 from ..features import features_and_target
 from ..files import write_json_atomic
@@ -45,7 +46,7 @@ class EvaluateParams(Section):
 
 
 PARAMS = {"data": DataParams, "evaluate": EvaluateParams}
-FILES = ("model", "test", "metrics", "predictions")
+FILES = ("model", "test", "metrics", "predictions", "plots")
 
 
 def prediction_table(scored: Scored) -> pd.DataFrame:
@@ -88,20 +89,25 @@ def main() -> None:
     check_finite(metrics, primary)
     write_json_atomic(metrics, files.metrics)
     write_table(prediction_table(scored), files.predictions)
+    tables = plots.plot_tables(scored, data.task, primary)
+    for name, table in tables.items():
+        write_table(table, files.plots / f"{name}.csv")
+    figures = plots.figures(scored, tables, data.task, primary)
     try:
         everything = read_params()
-        result = tracking.record_run(
-            model,
-            features,
-            metrics,
-            everything,
-            tracking.Ranking(
-                primary, METRICS[primary].direction, incumbent_scorer(scored, primary)
-            ),
-            model_file=files.model,
-            artifacts=(files.metrics, files.predictions, PARAMS_FILE),
-            requirements=requirements_of(everything.get("train", {}).get("model")),
-        )
+        with plots.figure_files(figures) as images:
+            result = tracking.record_run(
+                model,
+                features,
+                metrics,
+                everything,
+                tracking.Ranking(
+                    primary, METRICS[primary].direction, incumbent_scorer(scored, primary)
+                ),
+                model_file=files.model,
+                artifacts=(files.metrics, files.predictions, files.plots, images, PARAMS_FILE),
+                requirements=requirements_of(everything.get("train", {}).get("model")),
+            )
     except tracking.STORE_ERRORS as error:
         reason = tracking.first_line(error)
         raise SystemExit(f"ERROR: MLflow at {tracking.tracking_uri()}: {reason}") from None

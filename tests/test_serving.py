@@ -1,0 +1,141 @@
+"""Slow tier: the champion leaves the pipeline. `make serve` answers like the pipeline, and
+`predict` scores a CSV file in chunks, keeping extra columns, whole or not at all."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from .conftest import Combo, bake_ok, run
+from .services import free_port, healthy, wait_for
+from .test_pipeline import dvc, project_env
+
+pytestmark = pytest.mark.slow
+
+SERVED = [Combo("cars", "classification", "random_forest"), Combo("diabetes", "regression", "linear")]
+
+
+@pytest.fixture(scope="module", params=SERVED, ids=[combo.id for combo in SERVED])
+def trained(request, cookies_session) -> Path:
+    project = bake_ok(cookies_session, request.param.context())
+    dvc(project, "repro")
+    return project
+
+
+def post(url: str, payload: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, json.dumps(payload).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def split_payload(frame: pd.DataFrame) -> dict:
+    """Rows as MLflow's `dataframe_split` JSON, gaps as null."""
+    return {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
+
+
+def test_make_serve_answers_like_the_pipeline_and_refuses_bad_rows(trained, tmp_path):
+    """Rows of the test set get the pipeline's own predictions (labels exactly, numbers within
+    1e-9); a missing column and a wrong type get a 4xx naming the column, and the server goes on."""
+    project, port = trained, free_port()
+    venv = Path(sys.executable).parent.parent
+    log = tmp_path / "serve.log"
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            ["make", "--no-print-directory", "serve", f"VENV={venv}", f"SERVE_PORT={port}"],
+            cwd=project, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: healthy(url, "/ping") or server.poll() is not None, "mlflow models serve", 300)
+        assert server.poll() is None, log.read_text()
+        data = yaml.safe_load((project / "params.yaml").read_text())["data"]
+        test = pd.read_parquet(project / "data/prepared/test.parquet")
+        features = test.drop(columns=[data["target"], *data["drop_columns"]])
+        reported = pd.read_csv(project / "reports/predictions.csv")["predicted"]
+
+        status, answer = post(f"{url}/invocations", split_payload(features))
+        assert status == 200, answer
+        served = answer["predictions"]
+        if pd.api.types.is_numeric_dtype(reported):
+            assert max(abs(a - b) for a, b in zip(served, reported, strict=True)) <= 1e-9
+        else:
+            assert served == list(reported)
+
+        first, second = features.columns[0], features.columns[1]
+        status, answer = post(f"{url}/invocations", split_payload(features.drop(columns=[first]).head(2)))
+        assert 400 <= status < 500 and repr(first) in answer["message"], answer
+        wrong = features.head(2).astype({second: object})
+        wrong[second] = "fast"
+        status, answer = post(f"{url}/invocations", split_payload(wrong))
+        assert 400 <= status < 500 and second in answer["message"], answer
+
+        status, answer = post(f"{url}/invocations", split_payload(features.head(3)))
+        assert status == 200 and answer["predictions"] == served[:3]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def predict(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", project.name.replace("-", "_"), "predict", *args], project,
+               env=project_env(project))  # fmt: skip
+
+
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: predict: "), done.stderr
+    return lines[0]
+
+
+def test_predict_streams_a_csv_and_keeps_its_columns(trained, tmp_path):
+    """The raw CSV (with a column the model ignores, and the target) comes back as it was, plus
+    predictions; the test rows, scored 7 at a time, get the pipeline's own predictions (made
+    in one batch); bad input stops in one line and leaves --out as it was."""
+    project = trained
+    raw = next((project / "data/raw").glob("*.csv"))
+    whole = tmp_path / "whole.csv"
+    done = predict(project, str(raw), "--out", str(whole))
+    assert done.returncode == 0, done.stderr
+    given = pd.read_csv(raw, dtype=str, keep_default_na=False)
+    scored = pd.read_csv(whole, dtype=str, keep_default_na=False)
+    assert scored[given.columns].equals(given), "the input columns are written back as they were"
+    assert len(scored) == len(given) and scored["prediction"].str.len().min() > 0
+    probabilities = pd.read_csv(whole).filter(like="probability_")
+    if not probabilities.empty:
+        assert (probabilities.sum(axis=1) - 1).abs().max() < 1e-9
+
+    test_rows = tmp_path / "test.csv"
+    pd.read_parquet(project / "data/prepared/test.parquet").to_csv(test_rows, index=False)
+    done = predict(project, str(test_rows), "--out", str(tmp_path / "test-scored.csv"), "--chunk-rows", "7")
+    assert done.returncode == 0, done.stderr
+    reported = pd.read_csv(project / "reports/predictions.csv")["predicted"]
+    predicted = pd.read_csv(tmp_path / "test-scored.csv")["prediction"]
+    # Labels exactly; numbers may differ in the last bits between batch sizes (BLAS), not more.
+    pd.testing.assert_series_equal(predicted, reported, check_names=False, check_exact=False, rtol=0, atol=1e-9)
+
+    out = tmp_path / "kept.csv"
+    out.write_text("mine\n")
+    missing = tmp_path / "missing.csv"
+    given.drop(columns=[given.columns[1], given.columns[2]]).to_csv(missing, index=False)
+    line = one_error_line(predict(project, str(missing), "--out", str(out)))
+    assert repr(given.columns[1]) in line and repr(given.columns[2]) in line
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(raw.read_text().splitlines()[0] + "\n")
+    assert "no data rows" in one_error_line(predict(project, str(header_only), "--out", str(out)))
+    assert "not UTF-8" in one_error_line(predict(project, sys.executable, "--out", str(out)))
+    assert out.read_text() == "mine\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kept")] == []

@@ -1,0 +1,279 @@
+"""Monitor: is a new batch of rows still like the data the model was trained on?
+
+`python -m {{ cookiecutter.package_name }} monitor NEW.csv [--model REF]` compares each of the
+model's input columns in NEW.csv with the training data that the model's run read: the bytes
+its lineage records by md5, from the DVC cache or remote, not whatever the workspace holds
+now. If NEW.csv has the target column, the model is scored on it too, beside the metrics its
+run recorded. Thresholds are params.yaml's `monitor` section; the statistics are drift.py's.
+
+Writes reports/monitoring/<UTC time>.json and .png and logs both to a run of the MLflow
+experiment `<project>-monitoring`, tagged with the model version and run checked. Exit status:
+0 no drift, 1 past a threshold (one line names what drifted), 2 bad input (one ERROR line).
+"""
+
+import io
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from matplotlib.figure import Figure
+from mlflow.entities import Metric, Param, RunTag
+from pydantic import Field
+
+from . import tracking
+from .data import DataError, read_table
+from .drift import feature_drift, is_numeric, reasons
+from .files import md5_of, write_bytes_atomic, write_json_atomic
+from .metrics import MAXIMIZE, METRICS, predict, task_metrics
+from .params import DataParams, ParamsError, Section, load_params
+from .predict import PredictError, check_columns, input_columns, load_model
+from .reproduce import ReproduceError, find_run
+from .stages.evaluate import EvaluateParams
+from .training_data import training_data
+
+REPORTS = Path("reports/monitoring")
+EXPERIMENT = f"{tracking.EXPERIMENT_NAME}-monitoring"
+
+
+class MonitorParams(Section):
+    """The `monitor` section: when a batch counts as drifted, or the model as worse on it."""
+
+    # A column's drift test (KS or chi-square) below this p-value is significant...
+    p_value: float = Field(gt=0, lt=1)
+    # ... and drifts if its PSI is past this too.
+    psi: float = Field(gt=0)
+    # Bins a numeric column is cut into for PSI, at the training data's quantiles.
+    psi_bins: int = Field(ge=2)
+    # A column drifts if its share of missing values moves by more than this.
+    missing_rate_change: float = Field(gt=0, le=1)
+    # The model is worse if evaluate.primary_metric is this fraction worse than recorded.
+    metric_drop: float = Field(gt=0)
+
+
+PARAMS = {"data": DataParams, "evaluate": EvaluateParams, "monitor": MonitorParams}
+
+
+class MonitorError(RuntimeError):
+    """The batch or the training data cannot be compared; one line says why."""
+
+
+def read_batch(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise MonitorError(f"{path} not found")
+    frame = read_table(path)
+    if frame.empty:
+        raise MonitorError(f"{path} has no data rows, only a header")
+    return frame
+
+
+def as_model_sees(batch: pd.DataFrame, reference: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The batch's input columns as the model takes them: a column that is numeric in
+    training is made numeric, other values ("unknown") becoming gaps (features.as_numbers)."""
+    missing = [name for name in columns if name not in reference.columns]
+    if missing:
+        raise MonitorError(f"the training data lacks the model's column(s) {', '.join(missing)}")
+    return pd.DataFrame(
+        {
+            name: pd.to_numeric(batch[name], errors="coerce")
+            if is_numeric(reference[name])
+            else batch[name]
+            for name in columns
+        }
+    )
+
+
+def compare(reference: pd.DataFrame, batch: pd.DataFrame, limits: MonitorParams) -> dict:
+    """Every input column's statistics and the reasons it drifted (empty: it did not)."""
+    compared = {}
+    for name in batch.columns:
+        found = feature_drift(reference[name], batch[name], limits.psi_bins)
+        why = reasons(found, limits.p_value, limits.psi, limits.missing_rate_change)
+        compared[name] = found | {"drifted": bool(why), "reasons": why}
+    return compared
+
+
+def batch_metrics(model: Any, features: pd.DataFrame, actual: pd.Series, task: str) -> dict:
+    """Each metric of the task on the batch; None for one the batch cannot give (ROC AUC
+    with a class the model never saw), where metrics.score would fail as a whole."""
+    scored = predict(model, features, actual)
+    found = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in task_metrics(task):
+            try:
+                found[name] = float(METRICS[name].compute(scored))
+            except (ValueError, TypeError):
+                found[name] = None
+    return found
+
+
+def worsening(now: float | None, recorded: float | None, direction: str) -> float | None:
+    """How much worse `now` is than `recorded`, as a fraction of it (negative: better)."""
+    if now is None or recorded is None:
+        return None
+    loss = recorded - now if direction == MAXIMIZE else now - recorded
+    return loss / max(abs(recorded), 1e-12)
+
+
+def performance(model: Any, batch: pd.DataFrame, params: dict, recorded: dict) -> dict | None:
+    """The model's metrics on the batch rows that have a target, beside the recorded ones;
+    None when the batch has no target."""
+    data, primary = params["data"], params["evaluate"].primary_metric
+    if data.target not in batch.columns:
+        return None
+    actual = batch[data.target]
+    if data.task == "regression":
+        actual = pd.to_numeric(actual, errors="coerce")
+    rows = actual.notna()
+    if not rows.any():
+        return None
+    now = batch_metrics(model, batch.loc[rows, input_columns(model)], actual[rows], data.task)
+    worse = worsening(now[primary], recorded.get(primary), METRICS[primary].direction)
+    return {
+        "rows": int(rows.sum()),
+        "metrics": now,
+        "recorded": {name: recorded.get(name) for name in now},
+        "primary_metric": primary,
+        "worsening": worse,
+        "degraded": worse is not None and worse > params["monitor"].metric_drop,
+    }
+
+
+def drift_chart(features: dict, limit: float, title: str) -> bytes:
+    """PSI per input column as bars, drifted ones red, with the threshold as a line."""
+    names = sorted(features, key=lambda name: features[name]["psi"] or 0)
+    figure = Figure(figsize=(7, 1.5 + 0.35 * len(names)), layout="constrained")
+    axes = figure.subplots()
+    colours = ["tab:red" if features[name]["drifted"] else "tab:blue" for name in names]
+    axes.barh(names, [features[name]["psi"] or 0 for name in names], color=colours)
+    axes.axvline(limit, color="black", linestyle="--", label=f"monitor.psi = {limit:g}")
+    axes.set_xlabel("PSI (red: drifted)")
+    axes.set_title(title, fontsize="medium")
+    axes.legend(loc="lower right")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def metric_key(name: str) -> str:
+    """A name MLflow accepts as a metric key: other characters become underscores."""
+    return re.sub(r"[^\w./ -]", "_", name)
+
+
+def monitoring_experiment(client: mlflow.MlflowClient) -> str:
+    """The id of the `<project>-monitoring` experiment, created beside the project's own."""
+    with tracking.store_lock():
+        found = client.get_experiment_by_name(EXPERIMENT)
+        if found is not None:
+            return found.experiment_id
+        local = tracking.tracking_uri().startswith("sqlite:")
+        location = (tracking.project_root() / tracking.ARTIFACT_DIR).as_uri() if local else None
+        return client.create_experiment(EXPERIMENT, artifact_location=location)
+
+
+def log_run(client: mlflow.MlflowClient, report: dict, files: tuple[Path, ...]) -> str:
+    """One run in the monitoring experiment: drift metrics, thresholds, the report files."""
+    model = report["model"]
+    tags = {
+        "monitor.model_version": str(model["version"]),
+        "monitor.model_run_id": model["run_id"],
+        "monitor.model_ref": model["ref"],
+        "monitor.batch": report["batch"]["path"],
+        "monitor.batch_md5": report["batch"]["md5"],
+        "monitor.drift": str(report["drift"]).lower(),
+    }
+    metrics = {"drifted_features": len(report["drifted_features"])}
+    for name, found in report["features"].items():
+        for statistic in ("psi", "p_value", "missing_rate_change"):
+            metrics[metric_key(f"{statistic}.{name}")] = found[statistic]
+    for name, value in (report["performance"] or {}).get("metrics", {}).items():
+        metrics[f"batch.{name}"] = value
+    run = client.create_run(monitoring_experiment(client), tags=tags)
+    run_id = run.info.run_id
+    try:
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, v, 0, 0) for k, v in metrics.items() if v is not None],
+            params=[Param(f"monitor.{k}", str(v)) for k, v in report["thresholds"].items()],
+            tags=[RunTag("monitor.report", files[0].name)],
+        )
+        for path in files:
+            client.log_artifact(run_id, str(path), "monitoring")
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id)
+    return run_id
+
+
+def summary(report: dict, written: Path) -> str:
+    """The one line printed: what drifted, or that nothing did, and where the report is."""
+    checked = f"model version {report['model']['version']}; report {written}"
+    performance = report["performance"] or {}
+    problems = []
+    if report["drifted_features"]:
+        problems.append(f"features drifted: {', '.join(report['drifted_features'])}")
+    if performance.get("degraded"):
+        name = performance["primary_metric"]
+        now, recorded = performance["metrics"][name], performance["recorded"][name]
+        problems.append(
+            f"{name} {now:.3g} on the batch vs {recorded:.3g} recorded "
+            f"({performance['worsening']:.0%} worse)"
+        )
+    if problems:
+        return f"DRIFT: {'; '.join(problems)} ({checked})"
+    return f"no drift in {len(report['features'])} features ({checked})"
+
+
+def check(client: mlflow.MlflowClient, batch_path: Path, ref: str) -> tuple[dict, bytes]:
+    """Everything monitor finds about the batch, as the report and its chart."""
+    params = load_params(PARAMS)
+    batch = read_batch(batch_path)
+    record = find_run(client, ref)
+    model = load_model(record.run.info.run_id)
+    check_columns(batch, model, batch_path)
+    reference, source = training_data(record, tracking.project_root())
+    columns = input_columns(model)
+    features = compare(reference, as_model_sees(batch, reference, columns), params["monitor"])
+    version = record.tags.get("registry.version", "unregistered")
+    report = {
+        "checked_at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "batch": {"path": str(batch_path), "md5": md5_of(batch_path), "rows": len(batch)},
+        "model": {"ref": ref, "version": version, "run_id": record.run.info.run_id},
+        "training_data": {"path": source, "md5": record.data[source], "rows": len(reference)},
+        "thresholds": params["monitor"].model_dump(),
+        "features": features,
+        "drifted_features": [name for name, found in features.items() if found["drifted"]],
+        "performance": performance(model, batch, params, record.run.data.metrics),
+    }
+    report["drift"] = bool(report["drifted_features"]) or bool(
+        (report["performance"] or {}).get("degraded")
+    )
+    title = f"{batch_path.name} vs the training data of model version {version}"
+    return report, drift_chart(features, params["monitor"].psi, title)
+
+
+def main(batch: Path, ref: str) -> int:
+    """Exit status 0 (no drift), 1 (past a threshold) or 2 (bad input, one ERROR line)."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    try:
+        client = tracking.open_store()
+        report, chart = check(client, batch, ref)
+        stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S.%fZ")
+        written = (REPORTS / f"{stamp}.json", REPORTS / f"{stamp}.png")
+        write_json_atomic(report, written[0])
+        write_bytes_atomic(written[1], chart)
+        log_run(client, report, written)
+    except (MonitorError, DataError, ParamsError, PredictError, ReproduceError, OSError) as error:
+        print(f"ERROR: monitor: {tracking.first_line(error)}", file=sys.stderr)
+        return 2
+    except tracking.STORE_ERRORS as error:
+        print(f"ERROR: monitor: MLflow: {tracking.first_line(error)}", file=sys.stderr)
+        return 2
+    print(summary(report, written[0]))
+    return 1 if report["drift"] else 0

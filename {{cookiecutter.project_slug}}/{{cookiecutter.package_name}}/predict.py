@@ -1,0 +1,107 @@
+"""Batch scoring: a CSV file of new rows -> the same rows with the model's predictions.
+
+`python -m {{ cookiecutter.package_name }} predict IN.csv --out OUT.csv [--model REF]` loads
+the model (the champion unless told otherwise) from the MLflow registry, reads IN.csv with
+the pipeline's own reader, CHUNK_ROWS rows at a time so a file larger than memory works, and
+writes every input row with `prediction` (and `probability_<class>` per class for a
+classifier) beside it. OUT.csv appears only when every row is scored: it is whole or absent.
+Columns the model does not use are kept and ignored; a missing one stops it in one line.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+
+from . import tracking
+from .data import DataError, read_csv_chunks
+from .files import atomic_file
+from .table_format import FormatError, sniff
+
+# Rows read, scored and written at a time: memory use follows this, not the file's size.
+CHUNK_ROWS = 50_000
+PREDICTION = "prediction"
+
+
+class PredictError(RuntimeError):
+    """The model cannot be loaded, or the input cannot be scored; one line says why."""
+
+
+def load_model(ref: str) -> Any:
+    """The scikit-learn Pipeline behind REF (a run id or a models:/ URI) in the project's store."""
+    uri = tracking.tracking_uri()
+    tracking.check_server(uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        return mlflow.sklearn.load_model(tracking.model_uri(ref))
+    except (MlflowException, OSError) as error:
+        raise PredictError(
+            f"cannot load model {ref} from {uri}: {tracking.first_line(error)}"
+        ) from None
+
+
+def input_columns(model: Any) -> list[str]:
+    """The columns the model was fitted on."""
+    return [str(name) for name in model.feature_names_in_]
+
+
+def check_columns(frame: pd.DataFrame, model: Any, source: Path) -> None:
+    missing = [name for name in input_columns(model) if name not in frame.columns]
+    if missing:
+        raise PredictError(
+            f"{source} lacks the model's input column(s) {', '.join(map(repr, missing))}; "
+            "add them (extra columns are fine)"
+        )
+
+
+def with_predictions(rows: pd.DataFrame, frame: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """`rows` (the input as written) with the model's prediction for `frame` (the same rows,
+    parsed), and class probabilities for a classifier."""
+    features = frame[input_columns(model)]
+    scored = rows.copy()
+    scored[PREDICTION] = model.predict(features)
+    if hasattr(model, "predict_proba"):
+        probabilities = model.predict_proba(features)
+        for index, label in enumerate(model.classes_):
+            scored[f"probability_{label}"] = probabilities[:, index]
+    return scored
+
+
+def scored_chunks(source: Path, model: Any, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The input in chunks, each with its predictions. The input's own columns are copied
+    as the file writes them (a second reader in step), so the output does not depend on
+    how pandas typed one chunk or another."""
+    try:
+        parsed = read_csv_chunks(source, chunk_rows)
+        verbatim = read_csv_chunks(source, chunk_rows, as_text=True)
+        for frame, rows in zip(parsed, verbatim, strict=True):
+            check_columns(frame, model, source)
+            if not frame.empty:  # a header-only file reads as one empty chunk
+                yield with_predictions(rows, frame, model)
+    except DataError as error:
+        raise PredictError(str(error)) from None
+
+
+def predict_file(source: Path, out: Path, ref: str, chunk_rows: int = CHUNK_ROWS) -> str:
+    """Score `source` into `out` with the model behind `ref`; what was done, in one line."""
+    if chunk_rows < 1:
+        raise PredictError(f"--chunk-rows must be 1 or more, got {chunk_rows}")
+    if out.resolve() == source.resolve():
+        raise PredictError(f"--out {out} is the input file; write the predictions elsewhere")
+    try:
+        sniff(source)  # a file that is not a CSV table fails before the model loads
+    except FormatError as error:
+        raise PredictError(str(error)) from None
+    model = load_model(ref)
+    rows = 0
+    with atomic_file(out, "w") as stream:
+        for chunk in scored_chunks(source, model, chunk_rows):
+            chunk.to_csv(stream, index=False, header=rows == 0, lineterminator="\n")
+            rows += len(chunk)
+        if rows == 0:
+            raise PredictError(f"{source} has no data rows to score")
+    return f"wrote {rows} scored rows to {out} (model {ref})"
