@@ -81,7 +81,7 @@ def setup_commands(answers: dict, identity: list[str]) -> list[list[str]]:
     remote always has the data the pushed commits point to.
     """
     commands = [
-        ["git", "init", "--quiet"],
+        ["git", "init", "--quiet", "--initial-branch=main"],
         *dvc_commands(answers),
         ["git", "add", "--all"],
         ["git", *identity, "commit", "--quiet", "-m", COMMIT_MESSAGE],

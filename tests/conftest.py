@@ -58,6 +58,19 @@ def dataset_tasks(dataset: str) -> list[str]:
     return list(CUSTOM_TARGETS) if dataset == "custom" else [SAMPLE_TASKS[dataset]]
 
 
+def pairwise_combinations() -> list[Combo]:
+    """Every dataset/task with every model, each of those rows with its own remote and CI, so
+    that every pair of answers is baked (dataset-model, dataset-remote, model-ci, remote-ci,
+    ...): 18 bakes instead of the full product's 162 (`ALL_COMBINATIONS=1` bakes those)."""
+    remotes, cis = choices("dvc_remote"), choices("ci")
+    pairs = [(dataset, task) for dataset in choices("dataset") for task in dataset_tasks(dataset)]
+    return [
+        Combo(dataset, task, model, remotes[(m + d) % len(remotes)], cis[(m + 2 * d) % len(cis)])
+        for d, (dataset, task) in enumerate(pairs)
+        for m, model in enumerate(choices("model"))
+    ]
+
+
 def all_combinations() -> list[Combo]:
     """Every valid combination of the choice answers, derived from cookiecutter.json."""
     return [

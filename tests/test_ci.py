@@ -112,6 +112,6 @@ def test_pipeline_job_reproduces_and_reports_metrics(cookies, tmp_path):
         remote.with_name(remote.name + "-away").rename(remote)
     assert skipped.returncode == 0, skipped.stderr
     assert skipped.stdout.strip().splitlines() == [
-        f"pipeline skipped: the DVC remote is the folder {remote}, which this machine cannot reach; "
-        "use a remote CI can reach (e.g. s3)"
+        f"pipeline skipped: the DVC remote is the folder {remote}, which is not on this machine (on CI: use a "
+        "remote it can reach, e.g. s3; on the machine that has it: `dvc push` first)"
     ]

@@ -190,7 +190,7 @@ def test_missing_tool_prints_the_exact_commands_to_run(cookies, capfd, tmp_path,
     assert not (project / ".git").exists()
 
     commands = [line.strip() for line in out.splitlines() if line.startswith("  ")][1:]
-    assert commands[0] == "git init --quiet"
+    assert commands[0] == "git init --quiet --initial-branch=main"
     monkeypatch.setenv("PATH", full_path)
     for command in commands:
         if command.startswith("git") and "commit" in command:

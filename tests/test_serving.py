@@ -127,12 +127,26 @@ def test_predict_streams_a_csv_and_keeps_its_columns(trained, tmp_path):
     # Labels exactly; numbers may differ in the last bits between batch sizes (BLAS), not more.
     pd.testing.assert_series_equal(predicted, reported, check_names=False, check_exact=False, rtol=0, atol=1e-9)
 
+    excel = tmp_path / "excel.csv"  # as German Excel saves it: BOM, semicolons, decimal commas
+    excel.write_text("\ufeff" + pd.read_csv(test_rows).to_csv(index=False, sep=";", decimal=","), encoding="utf-8")
+    done = predict(project, str(excel), "--out", str(tmp_path / "excel-scored.csv"))
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "excel-scored.csv").read_text(encoding="utf-8")
+    assert written.startswith("\ufeff") and written.splitlines()[0].count(";") >= 2, "written as it was read"
+    scored = pd.read_csv(tmp_path / "excel-scored.csv", sep=";", decimal=",", encoding="utf-8-sig")["prediction"]
+    pd.testing.assert_series_equal(scored, reported, check_names=False, check_exact=False, rtol=0, atol=1e-9)
+
     out = tmp_path / "kept.csv"
     out.write_text("mine\n")
     missing = tmp_path / "missing.csv"
     given.drop(columns=[given.columns[1], given.columns[2]]).to_csv(missing, index=False)
     line = one_error_line(predict(project, str(missing), "--out", str(out)))
     assert repr(given.columns[1]) in line and repr(given.columns[2]) in line
+    numeric = next(c for c in given.columns[1:] if pd.to_numeric(given[c], errors="coerce").notna().all())
+    units = tmp_path / "units.csv"
+    given.assign(**{numeric: given[numeric] + " units"}).to_csv(units, index=False)
+    line = one_error_line(predict(project, str(units), "--out", str(out)))
+    assert f"column {numeric!r} must hold numbers" in line and " units" in line
     header_only = tmp_path / "header.csv"
     header_only.write_text(raw.read_text().splitlines()[0] + "\n")
     assert "no data rows" in one_error_line(predict(project, str(header_only), "--out", str(out)))

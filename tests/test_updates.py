@@ -88,7 +88,7 @@ def test_cruft_update_brings_a_template_change_into_a_baked_project(tmp_path):
     assert json.loads((project / ".cruft.json").read_text())["commit"] == head(clone)
     history = git(project, "rev-list", "HEAD").split()
     assert len(history) == 3 and history[-1] == first_commit
-    assert run(["make", "hello-update"], project).stdout == "updated\n"
+    assert run(["make", "--no-print-directory", "hello-update"], project).stdout == "updated\n"
     repro = run(["dvc", "repro"], project, env=os.environ | {"PYTHONPATH": str(project)})
     assert repro.returncode == 0, repro.stdout + repro.stderr
 

@@ -3,13 +3,14 @@
 # ci/pipeline.sh` after `make install` does the same here): pull the data, reproduce the
 # pipeline, report metric and plot changes against the main branch, and push the data and
 # models only when PUSH=true (the CI files set it on the main branch).
-#   SUMMARY      the Markdown file the report is appended to (GitHub: $GITHUB_STEP_SUMMARY)
+#   SUMMARY      a Markdown file to append the report to (GitHub: $GITHUB_STEP_SUMMARY);
+#                the report is printed either way
 #   MAIN_BRANCH  the branch to compare with (default: main)
 # MLflow logs to MLFLOW_TRACKING_URI when it is set (a CI secret/variable), else to the
 # project's mlflow.db, which the CI files keep as a job artifact.
 set -euo pipefail
 export PATH="$PWD/.venv/bin:$PATH"
-summary=${SUMMARY:-reports/ci-summary.md}
+summary=${SUMMARY:-/dev/null}
 main=${MAIN_BRANCH:-main}
 
 remote=$(dvc remote default 2>/dev/null || true)
@@ -21,7 +22,7 @@ fi
 case "$url" in
     *://*) ;;
     *) if [ ! -d "$url" ]; then
-           echo "pipeline skipped: the DVC remote is the folder $url, which this machine cannot reach; use a remote CI can reach (e.g. s3)"
+           echo "pipeline skipped: the DVC remote is the folder $url, which is not on this machine (on CI: use a remote it can reach, e.g. s3; on the machine that has it: \`dvc push\` first)"
            exit 0
        fi ;;
 esac
@@ -30,7 +31,7 @@ dvc pull
 dvc repro
 git fetch --quiet origin "$main:refs/remotes/origin/$main" 2>/dev/null || true
 against=$(git rev-parse --verify --quiet "origin/$main" >/dev/null && echo "origin/$main" || echo HEAD)
-mkdir -p "$(dirname "$summary")"
+[ "$summary" = /dev/null ] || mkdir -p "$(dirname "$summary")"
 {
     echo "## Metrics: this commit against $against"
     echo

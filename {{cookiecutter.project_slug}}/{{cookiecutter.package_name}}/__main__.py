@@ -17,6 +17,7 @@ use the champion unless given --model.
 """
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -118,6 +119,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # `... lineage REF | head` ends quietly, as other command-line tools do.
+    if hasattr(signal, "SIGPIPE"):  # not on Windows
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = parser().parse_args(argv)
     try:
         args.handler(args)

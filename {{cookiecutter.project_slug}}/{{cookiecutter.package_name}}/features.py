@@ -58,6 +58,17 @@ def as_numbers() -> FunctionTransformer:
     )
 
 
+def numeric_inputs(model: Pipeline) -> list[str]:
+    """The input columns a fitted Pipeline of make_preprocessor's treats as numbers."""
+    preprocess = model.named_steps["preprocess"]
+    return [
+        str(c)
+        for name, _, columns in preprocess.transformers_
+        if name == "numeric"
+        for c in columns
+    ]
+
+
 def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
     """Impute and scale numeric columns; impute and one-hot encode the others."""
     numeric = features.select_dtypes(include="number").columns.tolist()

@@ -193,7 +193,8 @@ def log_run(client: mlflow.MlflowClient, report: dict, files: tuple[Path, ...]) 
             metrics[metric_key(f"{statistic}.{name}")] = found[statistic]
     for name, value in (report["performance"] or {}).get("metrics", {}).items():
         metrics[f"batch.{name}"] = value
-    run = client.create_run(monitoring_experiment(client), tags=tags)
+    name = f"{Path(report['batch']['path']).stem}-v{model['version']}"
+    run = client.create_run(monitoring_experiment(client), tags=tags, run_name=name)
     run_id = run.info.run_id
     try:
         client.log_batch(
@@ -212,22 +213,28 @@ def log_run(client: mlflow.MlflowClient, report: dict, files: tuple[Path, ...]) 
 
 
 def summary(report: dict, written: Path) -> str:
-    """The one line printed: what drifted, or that nothing did, and where the report is."""
+    """The one line printed: what drifted and why, or that nothing did; the model's score on
+    the batch when it had the target; where the report is."""
     checked = f"model version {report['model']['version']}; report {written}"
     performance = report["performance"] or {}
     problems = []
     if report["drifted_features"]:
-        problems.append(f"features drifted: {', '.join(report['drifted_features'])}")
-    if performance.get("degraded"):
+        why = [
+            f"{name} ({'; '.join(report['features'][name]['reasons'])})"
+            for name in report["drifted_features"]
+        ]
+        problems.append(f"features drifted: {', '.join(why)}")
+    score = ""
+    if performance and performance["metrics"].get(performance["primary_metric"]) is not None:
         name = performance["primary_metric"]
         now, recorded = performance["metrics"][name], performance["recorded"][name]
-        problems.append(
-            f"{name} {now:.3g} on the batch vs {recorded:.3g} recorded "
-            f"({performance['worsening']:.0%} worse)"
-        )
+        score = f"{name} {now:.3g} on the batch vs {recorded:.3g} recorded"
+        if performance.get("degraded"):
+            problems.append(f"{score} ({performance['worsening']:.0%} worse)")
     if problems:
         return f"DRIFT: {'; '.join(problems)} ({checked})"
-    return f"no drift in {len(report['features'])} features ({checked})"
+    scored = f", {score}" if score else ""
+    return f"no drift in {len(report['features'])} features{scored} ({checked})"
 
 
 def check(client: mlflow.MlflowClient, batch_path: Path, ref: str) -> tuple[dict, bytes]:

@@ -4,10 +4,13 @@
 the model (the champion unless told otherwise) from the MLflow registry, reads IN.csv with
 the pipeline's own reader, CHUNK_ROWS rows at a time so a file larger than memory works, and
 writes every input row with `prediction` (and `probability_<class>` per class for a
-classifier) beside it. OUT.csv appears only when every row is scored: it is whole or absent.
-Columns the model does not use are kept and ignored; a missing one stops it in one line.
+classifier) beside it, in IN.csv's own format (delimiter, decimal mark, byte-order mark).
+OUT.csv appears only when every row is scored: it is whole or absent. Columns the model does
+not use are kept and ignored; a missing one, or a numeric column holding text ("13 months"),
+stops it in one line: the model would silently take those values for gaps.
 """
 
+import codecs
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +20,10 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from . import tracking
-from .data import DataError, read_csv_chunks
+from .data import DataError, non_numbers, read_csv_chunks
+from .features import numeric_inputs
 from .files import atomic_file
-from .table_format import FormatError, sniff
+from .table_format import MAX_NON_NUMBERS, FormatError, sniff
 
 # Rows read, scored and written at a time: memory use follows this, not the file's size.
 CHUNK_ROWS = 50_000
@@ -58,6 +62,20 @@ def check_columns(frame: pd.DataFrame, model: Any, source: Path) -> None:
         )
 
 
+def check_numbers(frame: pd.DataFrame, columns: list[str], source: Path) -> None:
+    """Stop when a numeric input column holds more text than prepare's rule turns into gaps
+    (table_format.MAX_NON_NUMBERS): a unit or a decimal comma, not a stray "unknown"."""
+    for name in columns:
+        wrong = non_numbers(frame[name])
+        present = int(frame[name].notna().sum())
+        if present and len(wrong) > MAX_NON_NUMBERS * present:
+            raise PredictError(
+                f"{source}: column {name!r} must hold numbers, but {len(wrong)} of {present} "
+                f"values do not (e.g. {wrong.iloc[0]!r}); write plain numbers (an empty cell "
+                "is a gap)"
+            )
+
+
 def with_predictions(rows: pd.DataFrame, frame: pd.DataFrame, model: Any) -> pd.DataFrame:
     """`rows` (the input as written) with the model's prediction for `frame` (the same rows,
     parsed), and class probabilities for a classifier."""
@@ -78,12 +96,19 @@ def scored_chunks(source: Path, model: Any, chunk_rows: int) -> Iterator[pd.Data
     try:
         parsed = read_csv_chunks(source, chunk_rows)
         verbatim = read_csv_chunks(source, chunk_rows, as_text=True)
+        numeric = numeric_inputs(model)
         for frame, rows in zip(parsed, verbatim, strict=True):
             check_columns(frame, model, source)
+            check_numbers(frame, numeric, source)
             if not frame.empty:  # a header-only file reads as one empty chunk
                 yield with_predictions(rows, frame, model)
     except DataError as error:
         raise PredictError(str(error)) from None
+
+
+def starts_with_bom(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
 
 
 def predict_file(source: Path, out: Path, ref: str, chunk_rows: int = CHUNK_ROWS) -> str:
@@ -93,14 +118,17 @@ def predict_file(source: Path, out: Path, ref: str, chunk_rows: int = CHUNK_ROWS
     if out.resolve() == source.resolve():
         raise PredictError(f"--out {out} is the input file; write the predictions elsewhere")
     try:
-        sniff(source)  # a file that is not a CSV table fails before the model loads
+        table = sniff(source)  # a file that is not a CSV table fails before the model loads
     except FormatError as error:
         raise PredictError(str(error)) from None
     model = load_model(ref)
     rows = 0
+    written_as = {"sep": table.delimiter, "decimal": table.decimal, "lineterminator": "\n"}
     with atomic_file(out, "w") as stream:
+        if starts_with_bom(source):
+            stream.write("\ufeff")  # as Excel wrote it, so Excel reads it back
         for chunk in scored_chunks(source, model, chunk_rows):
-            chunk.to_csv(stream, index=False, header=rows == 0, lineterminator="\n")
+            chunk.to_csv(stream, index=False, header=rows == 0, **written_as)
             rows += len(chunk)
         if rows == 0:
             raise PredictError(f"{source} has no data rows to score")
