@@ -8,6 +8,7 @@ evaluations on different machines racing for `champion`.
 import contextlib
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -162,7 +163,7 @@ def test_killed_stages_recover_and_leave_no_running_run_or_broken_version(cookie
     experiment = client.get_experiment_by_name(project.name).experiment_id
     foreign = client.create_run(experiment, tags={"process.host": "another-machine", "process.pid": gone})
     params = project / "params.yaml"
-    params.write_text(params.read_text().replace("model: random_forest\n  seed: 42", "model: random_forest\n  seed: 7"))
+    params.write_text(re.sub(r"(?m)^(  model: \S+\n  seed: )42$", r"\g<1>7", params.read_text()))
     killed(project, "evaluate", "mlflow.tracking.client:MlflowClient.get_model_version_by_alias")
     assert store(project).get_run(first).info.status == "FAILED", "marked by the next evaluation"
     (second,) = set(running(project)) - {foreign.info.run_id}

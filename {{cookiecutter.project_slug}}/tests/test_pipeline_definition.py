@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.paths import declared, outputs
+from {{ cookiecutter.package_name }}.paths import cmd_options, declared, outputs
 from {{ cookiecutter.package_name }}.stages import stage_modules
 
 from .test_params import PROJECT, shipped_params
@@ -23,12 +23,6 @@ def stage_module(stage: dict) -> str:
     """The module a stage's cmd runs: `python -m <module> ...`."""
     words = stage["cmd"].split()
     return words[words.index("-m") + 1]
-
-
-def cmd_files(stage: dict) -> dict[str, str]:
-    """`--name path` pairs of a stage's cmd."""
-    words = stage["cmd"].split()
-    return {word[2:]: words[i + 1] for i, word in enumerate(words) if word.startswith("--")}
 
 
 def module_file(module: str) -> Path:
@@ -96,7 +90,7 @@ def test_stage_files_and_params_match_its_module(name):
     the stage's params are the sections its module declares."""
     stage = STAGES[name]
     module = importlib.import_module(stage_module(stage))
-    files = cmd_files(stage)
+    files = cmd_options(stage)
     assert set(files) == set(module.FILES)
     own = set(declared(stage.get("deps", []))) | set(outputs(stage))
     assert set(files.values()) <= own

@@ -8,7 +8,13 @@ import pytest
 from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.features import features_and_target
 from {{ cookiecutter.package_name }}.metrics import Scored, predict, task_metrics
-from {{ cookiecutter.package_name }}.plots import curve_area, figure_files, figures, plot_tables
+from {{ cookiecutter.package_name }}.plots import (
+    CURVE_POINTS,
+    curve_area,
+    figure_files,
+    figures,
+    plot_tables,
+)
 from {{ cookiecutter.package_name }}.plots_page import page_html
 from {{ cookiecutter.package_name }}.stages.prepare import split
 from {{ cookiecutter.package_name }}.stages.train import fit
@@ -70,6 +76,20 @@ def test_two_classes_get_the_positive_class_curve_only():
     tables = plot_tables(scored, "classification", "accuracy")
     positive = str(scored.model.classes_[1])
     assert set(tables["roc"]["class"]) == set(tables["precision_recall"]["class"]) == {positive}
+
+
+def test_curves_stay_small_however_many_test_rows():
+    """On thousands of test rows each curve keeps at most CURVE_POINTS points, corners
+    included, so its CSV stays small in git; the importance sample is capped too."""
+    scored = scored_test_rows(synthetic_frame("classification", rows=12_000), "classification")
+    assert len(scored.actual) > CURVE_POINTS
+    tables = plot_tables(scored, "classification", "accuracy")
+    roc, pr = tables["roc"], tables["precision_recall"]
+    assert len(roc) <= CURVE_POINTS and len(pr) <= CURVE_POINTS
+    assert roc.iloc[0][["fpr", "tpr"]].tolist() == [0, 0]
+    assert roc.iloc[-1][["fpr", "tpr"]].tolist() == [1, 1]
+    assert roc["fpr"].is_monotonic_increasing and pr["recall"].iloc[-1] == 1
+    assert tables["importance"]["importance"].notna().all()
 
 
 def test_residuals_are_actual_minus_predicted():

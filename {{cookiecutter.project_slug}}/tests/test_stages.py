@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.features import features_and_target
 from {{ cookiecutter.package_name }}.metrics import METRICS, predict, score, task_metrics
 from {{ cookiecutter.package_name }}.models import MODELS
 from {{ cookiecutter.package_name }}.params import DataParams, ParamsError
+from {{ cookiecutter.package_name }}.stages import core_limit
 from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table
 from {{ cookiecutter.package_name }}.stages.prepare import (
     PrepareParams,
@@ -126,3 +127,29 @@ def test_same_inputs_give_byte_identical_model(frame, task):
     """Training is seeded: rerunning it produces the same model file, byte for byte."""
     data, params = data_params(task), train_params("random_forest")
     assert serialize(fit(frame, data, params)) == serialize(fit(frame, data, params))
+
+
+@pytest.mark.parametrize("model", ["random_forest", "hist_gradient_boosting"])
+def test_n_jobs_changes_speed_not_the_model_file(frame, task, model):
+    """train.n_jobs: one core or all of them, the same model file, byte for byte."""
+    data, shipped = data_params(task), shipped_params()["train"] | {"model": model}
+    one = TrainParams.model_validate(shipped | {"n_jobs": 1})
+    every = TrainParams.model_validate(shipped | {"n_jobs": None})
+    assert serialize(fit(frame, data, one)) == serialize(fit(frame, data, every))
+
+
+def test_n_jobs_must_be_a_positive_count():
+    with pytest.raises(ValueError, match="n_jobs"):
+        TrainParams.model_validate(shipped_params()["train"] | {"n_jobs": 0})
+
+
+def test_experiments_in_temporary_copies_train_on_one_core(tmp_path, monkeypatch):
+    """n_jobs null: every core in the workspace; one in a queued experiment's copy, where
+    `-j 2` runs two side by side; a number is taken as it is."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    assert core_limit(None) is None and core_limit(3) == 3
+    copy = tmp_path / ".dvc" / "tmp" / "exps" / "tmp123"
+    copy.mkdir(parents=True)
+    monkeypatch.chdir(copy)
+    assert core_limit(None) == 1 and core_limit(2) == 2

@@ -9,7 +9,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, PERMISSION_DENIED
 from sklearn.dummy import DummyClassifier
 
-from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }} import paths, tracking
 
 
 def test_default_store_is_sqlite_at_the_dvc_root(tmp_path, monkeypatch):
@@ -91,7 +91,8 @@ def test_runs_log_the_data_dvc_yaml_gives_train_and_evaluate(store, monkeypatch)
     (store / "dvc.yaml").write_text(json.dumps({"stages": stages}))
     tracking.open_store()
     with mlflow.start_run() as run:
-        tracking.log_datasets({f"{tracking.DATA_TAG}data/a.parquet": "a" * 32})
+        lineage = {f"{tracking.DATA_TAG}data/a.parquet": "a" * 32}
+        tracking.log_datasets(lineage, paths.pipeline_stages())
     inputs = mlflow.get_run(run.info.run_id).inputs.dataset_inputs
     assert [(i.dataset.name, i.dataset.digest, i.tags[0].value) for i in inputs] == [
         ("a", "a" * 32, "training")

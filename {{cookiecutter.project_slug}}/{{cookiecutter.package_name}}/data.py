@@ -6,14 +6,13 @@ Prepare decides each column's type once (`decide_types`) and writes Parquet, whi
 those types, so train and evaluate see exactly the columns prepare saw.
 """
 
-import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from .files import write_bytes_atomic
+from .files import atomic_file, write_bytes_atomic
 from .table_format import MAX_NON_NUMBERS, FormatError, sniff
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def read_csv_chunks(path: Path, rows: int | None, as_text: bool = False) -> Iter
 def with_decimal_points(frame: pd.DataFrame) -> pd.DataFrame:
     """Numbers written 1,5 in text columns (pandas leaves a column with one word in it as
     text) as 1.5, so decide_types sees them as numbers; other text is left alone."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: only the columns replaced are new
     for name in frame.select_dtypes(exclude="number").columns:
         if pd.api.types.is_string_dtype(frame[name]):
             frame[name] = frame[name].str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
@@ -79,18 +78,19 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write `frame` as Parquet or CSV (by suffix), atomically: a killed stage never leaves
     half a file. The same frame always gives the same bytes."""
     if path.suffix == ".parquet":
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        payload = buffer.getvalue()
+        with atomic_file(path) as stream:  # straight to disk: no second copy in memory
+            frame.to_parquet(stream, index=False)
     else:
-        payload = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    write_bytes_atomic(path, payload)
+        write_bytes_atomic(path, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
 
 
 def non_numbers(column: pd.Series) -> pd.Series:
-    """The non-missing values of `column` that are not numbers."""
+    """The non-missing values of `column` that are not numbers. Each distinct value is
+    parsed once: a text column of a million rows often holds a handful."""
     present = column.dropna()
-    return present[pd.to_numeric(present, errors="coerce").isna()]
+    distinct = pd.Series(present.unique(), dtype=present.dtype)
+    wrong = distinct[pd.to_numeric(distinct, errors="coerce").isna()]
+    return present[present.isin(wrong)]
 
 
 def mostly_numbers(column: pd.Series) -> bool:
@@ -106,7 +106,7 @@ def decide_types(frame: pd.DataFrame, source: Path, keep: tuple[str, ...] = ()) 
     """`frame` with each mostly-numeric text column made numeric, decided once on the whole
     table; the values that are not numbers become missing, with one warning per column.
     Columns in `keep` (a classification target) stay as they are."""
-    decided = frame.copy()
+    decided = frame.copy(deep=False)  # copy-on-write: only the columns made numeric are new
     for name in frame.columns:
         if name in keep or not mostly_numbers(frame[name]):
             continue

@@ -11,6 +11,7 @@ there is: params validation (`evaluate.primary_metric`), `score()`, the champion
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -36,6 +37,12 @@ class Scored:
     features: pd.DataFrame
     actual: pd.Series
     predicted: Any
+
+    @cached_property
+    def probabilities(self) -> Any:
+        """The classifier's class probabilities per row (columns: model.classes_), computed
+        once for every metric and plot that needs them."""
+        return self.model.predict_proba(self.features)
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,18 @@ def predict(model: Any, features: pd.DataFrame, actual: pd.Series) -> Scored:
     return Scored(model, features, actual, model.predict(features))
 
 
-def score(scored: Scored, task: str) -> dict[str, float]:
-    """Every metric of the task on the test rows."""
-    return {name: float(METRICS[name].compute(scored)) for name in task_metrics(task)}
+def score(scored: Scored, task: str, tolerant: bool = False) -> dict[str, float | None]:
+    """Every metric of the task on the test rows. `tolerant`: None for a metric these rows
+    cannot give (ROC AUC with a class the model never saw) instead of the error."""
+    found: dict[str, float | None] = {}
+    for name in task_metrics(task):
+        try:
+            found[name] = float(METRICS[name].compute(scored))
+        except (ValueError, TypeError):
+            if not tolerant:
+                raise
+            found[name] = None
+    return found
 
 
 @metric(CLASSIFICATION, MAXIMIZE)
@@ -85,7 +101,7 @@ def f1_macro(scored: Scored) -> float:
 @metric(CLASSIFICATION, MAXIMIZE)
 def roc_auc(scored: Scored) -> float:
     """One-vs-rest macro ROC AUC, for two classes or more."""
-    probabilities = scored.model.predict_proba(scored.features)
+    probabilities = scored.probabilities
     classes = scored.model.classes_
     if len(classes) == 2:
         return roc_auc_score(scored.actual == classes[1], probabilities[:, 1])

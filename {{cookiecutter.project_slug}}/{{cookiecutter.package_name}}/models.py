@@ -53,6 +53,7 @@ class HistGradientBoosting(Section):
     learning_rate: float = Field(gt=0)
     max_iter: int = Field(ge=1)
     max_leaf_nodes: int = Field(ge=2)
+    min_samples_leaf: int = Field(ge=1)
 
 
 MODELS: dict[str, Model] = {
@@ -109,6 +110,7 @@ def train_params_model() -> type[TrainBase]:
         __base__=TrainBase,
         model=(Literal[tuple(MODELS)], ...),
         seed=(int, Field(ge=0)),
+        n_jobs=(int | None, Field(None, ge=1, description="CPU cores to train on; null: all")),
         **{name: (entry.params | None, None) for name, entry in MODELS.items()},
     )
 

@@ -29,7 +29,7 @@ from . import tracking
 from .data import DataError, read_table
 from .drift import feature_drift, is_numeric, reasons
 from .files import md5_of, write_bytes_atomic, write_json_atomic
-from .metrics import MAXIMIZE, METRICS, predict, task_metrics
+from .metrics import MAXIMIZE, METRICS, predict, score
 from .params import DataParams, ParamsError, Section, load_params
 from .predict import PredictError, check_columns, input_columns, load_model
 from .reproduce import ReproduceError, find_run
@@ -99,17 +99,11 @@ def compare(reference: pd.DataFrame, batch: pd.DataFrame, limits: MonitorParams)
 
 def batch_metrics(model: Any, features: pd.DataFrame, actual: pd.Series, task: str) -> dict:
     """Each metric of the task on the batch; None for one the batch cannot give (ROC AUC
-    with a class the model never saw), where metrics.score would fail as a whole."""
-    scored = predict(model, features, actual)
-    found = {}
+    with a class the model never saw) rather than no score at all; scikit-learn's warnings
+    about such rows are left out of the report's output."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name in task_metrics(task):
-            try:
-                found[name] = float(METRICS[name].compute(scored))
-            except (ValueError, TypeError):
-                found[name] = None
-    return found
+        return score(predict(model, features, actual), task, tolerant=True)
 
 
 def worsening(now: float | None, recorded: float | None, direction: str) -> float | None:
@@ -169,11 +163,7 @@ def monitoring_experiment(client: mlflow.MlflowClient) -> str:
     """The id of the `<project>-monitoring` experiment, created beside the project's own."""
     with tracking.store_lock():
         found = client.get_experiment_by_name(EXPERIMENT)
-        if found is not None:
-            return found.experiment_id
-        local = tracking.tracking_uri().startswith("sqlite:")
-        location = (tracking.project_root() / tracking.ARTIFACT_DIR).as_uri() if local else None
-        return client.create_experiment(EXPERIMENT, artifact_location=location)
+        return found.experiment_id if found else tracking.create_experiment(client, EXPERIMENT)
 
 
 def log_run(client: mlflow.MlflowClient, report: dict, files: tuple[Path, ...]) -> str:

@@ -7,6 +7,8 @@ relative to the directory DVC runs stages in (the repository root, or an experim
 temporary copy of it).
 """
 
+import shlex
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -29,11 +31,22 @@ def outputs(stage: dict) -> list[str]:
     return [path for kind in ("outs", "metrics", "plots") for path in declared(stage.get(kind, []))]
 
 
-def pipeline_files(pipeline: Path = PIPELINE) -> tuple[list[str], list[str]]:
-    """(every dep, every output) that dvc.yaml's stages declare."""
-    stages = yaml.safe_load(pipeline.read_text(encoding="utf-8"))["stages"].values()
-    deps = [path for stage in stages for path in declared(stage.get("deps", []))]
-    return deps, [path for stage in stages for path in outputs(stage)]
+def pipeline_stages(pipeline: Path = PIPELINE) -> dict[str, dict]:
+    """dvc.yaml's stages by name: read once by a command, handed to what needs them."""
+    return yaml.safe_load(pipeline.read_text(encoding="utf-8"))["stages"]
+
+
+def pipeline_files(stages: dict[str, dict]) -> tuple[list[str], list[str]]:
+    """(every dep, every output) that the `stages` of dvc.yaml declare."""
+    deps = [path for stage in stages.values() for path in declared(stage.get("deps", []))]
+    return deps, [path for stage in stages.values() for path in outputs(stage)]
+
+
+def cmd_options(stage: dict) -> dict[str, str]:
+    """The `--name path` pairs of a dvc.yaml stage's cmd, by name: {"test": "data/..."}."""
+    cmd = stage.get("cmd", "")
+    words = shlex.split(" ".join(cmd) if isinstance(cmd, list) else cmd)
+    return {word[2:]: value for word, value in pairwise(words) if word.startswith("--")}
 
 
 def data_files(declared_paths: list[str]) -> list[Path]:

@@ -29,42 +29,57 @@ from .metrics import MAXIMIZE, METRICS, Scored, predict
 from .params import CLASSIFICATION
 
 # Permutation importance: each input column is shuffled this many times, with this seed, in
-# this process (n_jobs=1): a few seconds at most on a few hundred rows, and reproducible.
+# this process (n_jobs=1), on at most IMPORTANCE_ROWS test rows (a seeded sample beyond
+# that): reproducible, and seconds rather than minutes on a million-row table.
 IMPORTANCE_REPEATS = 3
 IMPORTANCE_SEED = 0
+IMPORTANCE_ROWS = 2_000
+# Points kept per class and curve (evenly spaced, ends kept): a curve reads the same, and
+# its CSV stays small in git however many test rows there are.
+CURVE_POINTS = 1_000
 # Figures logged to MLflow: size in inches at this many dots per inch.
 DPI = 100
 
 
-def one_vs_rest(scored: Scored) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+Curve = tuple[str, np.ndarray, np.ndarray]
+
+
+def one_vs_rest(scored: Scored) -> list[Curve]:
     """(class, is that class, its predicted probability) per class; for two classes, only
     the positive one (the other's curves mirror it)."""
-    probabilities = scored.model.predict_proba(scored.features)
+    probabilities = scored.probabilities
     classes = list(scored.model.classes_)
     actual = np.asarray(scored.actual)
-    for index, label in enumerate(classes):
-        if len(classes) == 2 and index == 0:
-            continue
-        yield str(label), actual == label, probabilities[:, index]
+    return [
+        (str(label), actual == label, probabilities[:, index])
+        for index, label in enumerate(classes)
+        if not (len(classes) == 2 and index == 0)
+    ]
 
 
-def roc_table(scored: Scored) -> pd.DataFrame:
+def thinned(curve: pd.DataFrame) -> pd.DataFrame:
+    """At most CURVE_POINTS of the curve's points, evenly spaced, first and last kept."""
+    if len(curve) <= CURVE_POINTS:
+        return curve
+    return curve.iloc[np.unique(np.linspace(0, len(curve) - 1, CURVE_POINTS).round().astype(int))]
+
+
+def roc_table(curves: list[Curve]) -> pd.DataFrame:
     """ROC curve per class: columns class, fpr, tpr, in curve order."""
     parts = []
-    for label, truth, score in one_vs_rest(scored):
+    for label, truth, score in curves:
         fpr, tpr, _ = roc_curve(truth, score)
-        parts.append(pd.DataFrame({"class": label, "fpr": fpr, "tpr": tpr}))
+        parts.append(thinned(pd.DataFrame({"class": label, "fpr": fpr, "tpr": tpr})))
     return pd.concat(parts, ignore_index=True)
 
 
-def precision_recall_table(scored: Scored) -> pd.DataFrame:
+def precision_recall_table(curves: list[Curve]) -> pd.DataFrame:
     """Precision-recall curve per class: columns class, recall, precision, recall rising."""
     parts = []
-    for label, truth, score in one_vs_rest(scored):
+    for label, truth, score in curves:
         precision, recall, _ = precision_recall_curve(truth, score)
-        parts.append(
-            pd.DataFrame({"class": label, "recall": recall[::-1], "precision": precision[::-1]})
-        )
+        curve = pd.DataFrame({"class": label, "recall": recall[::-1], "precision": precision[::-1]})
+        parts.append(thinned(curve))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -93,6 +108,7 @@ def importance_table(scored: Scored, metric: str) -> pd.DataFrame:
         n_repeats=IMPORTANCE_REPEATS,
         random_state=IMPORTANCE_SEED,
         n_jobs=1,
+        max_samples=min(len(scored.features), IMPORTANCE_ROWS),
     )
     table = pd.DataFrame(
         {
@@ -108,7 +124,8 @@ def importance_table(scored: Scored, metric: str) -> pd.DataFrame:
 def plot_tables(scored: Scored, task: str, metric: str) -> dict[str, pd.DataFrame]:
     """The data of every plot of the task, by name (its file is reports/plots/<name>.csv)."""
     if task == CLASSIFICATION:
-        tables = {"roc": roc_table(scored), "precision_recall": precision_recall_table(scored)}
+        curves = one_vs_rest(scored)
+        tables = {"roc": roc_table(curves), "precision_recall": precision_recall_table(curves)}
     else:
         tables = {"residuals": residual_table(scored)}
     return tables | {"importance": importance_table(scored, metric)}

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import platform
-import shlex
 import socket
 import sqlite3
 import ssl
@@ -25,12 +24,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from importlib import metadata
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import yaml
 from filelock import FileLock, Timeout
 from mlflow.data.dataset_source_registry import get_dataset_source_from_json
 from mlflow.data.meta_dataset import MetaDataset
@@ -63,7 +60,7 @@ PACKAGE_TAG = "lineage.package."
 KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
 # The data a run was trained and tested on, by context: the file a dvc.yaml stage gets as
 # an option. Logged as the run's MLflow datasets (the UI's Dataset column).
-DATASET_OPTIONS = {"training": ("train", "--train"), "testing": ("evaluate", "--test")}
+DATASET_OPTIONS = {"training": ("train", "train"), "testing": ("evaluate", "test")}
 # A run made on uncommitted changes logs them as a patch on its commit, and the patch's md5.
 CHANGES_ARTIFACT, CHANGES_TAG = "pipeline/uncommitted.patch", "lineage.uncommitted_md5"
 # Which process on which machine a run belongs to: a run left RUNNING by a process that is
@@ -298,6 +295,16 @@ def tag_kind(client: mlflow.MlflowClient, experiment_id: str) -> None:
             raise
 
 
+def create_experiment(
+    client: mlflow.MlflowClient, name: str, tags: dict[str, str] | None = None
+) -> str:
+    """Create experiment `name` (call under store_lock); with the SQLite store its artifacts
+    go to ARTIFACT_DIR beside it, a server keeps its own artifact location."""
+    local = tracking_uri().startswith("sqlite:")
+    location = (project_root() / ARTIFACT_DIR).as_uri() if local else None
+    return client.create_experiment(name, artifact_location=location, tags=tags)
+
+
 def open_store() -> mlflow.MlflowClient:
     """Point MLflow at the store, creating its schema and our experiment exactly once, and
     tagging the experiment as model training (KIND_TAG) if it is not tagged yet."""
@@ -309,11 +316,7 @@ def open_store() -> mlflow.MlflowClient:
         client = mlflow.MlflowClient(uri)
         experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
         if experiment is None:
-            artifacts = project_root() / ARTIFACT_DIR
-            location = artifacts.as_uri() if uri.startswith("sqlite:") else None
-            client.create_experiment(
-                EXPERIMENT_NAME, artifact_location=location, tags={KIND_TAG: KIND}
-            )
+            create_experiment(client, EXPERIMENT_NAME, tags={KIND_TAG: KIND})
         elif KIND_TAG not in experiment.tags:  # older; a kind chosen in the UI stays
             tag_kind(client, experiment.experiment_id)
     mlflow.set_experiment(EXPERIMENT_NAME)
@@ -426,19 +429,11 @@ def run_name(params: Mapping[str, Any], lineage: Mapping[str, str]) -> str:
     return f"{model}-{lineage['lineage.git_commit'][:7]}{dirty}"
 
 
-def stage_option(stages: Mapping[str, Any], stage: str, option: str) -> str | None:
-    """What a dvc.yaml stage's cmd gives `option` (`--test data/prepared/test.parquet`)."""
-    cmd = stages.get(stage, {}).get("cmd", "")
-    words = shlex.split(" ".join(cmd) if isinstance(cmd, list) else cmd)
-    return next((value for word, value in pairwise(words) if word == option), None)
-
-
-def log_datasets(lineage: Mapping[str, str]) -> None:
+def log_datasets(lineage: Mapping[str, str], stages: Mapping[str, dict]) -> None:
     """Log the run's training and test data (DATASET_OPTIONS) as MLflow datasets: named after
     the file, its DVC path as source and its DVC md5 (the lineage tag) as digest."""
-    stages = yaml.safe_load(paths.PIPELINE.read_text(encoding="utf-8"))["stages"]
     for context, (stage, option) in DATASET_OPTIONS.items():
-        path = stage_option(stages, stage, option)
+        path = paths.cmd_options(stages.get(stage, {})).get(option)
         md5 = lineage.get(f"{DATA_TAG}{Path(path).as_posix()}") if path else None
         if md5:
             source = get_dataset_source_from_json(json.dumps({"uri": path}), source_type="local")
@@ -611,6 +606,26 @@ def model_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     return [f"{name}=={package_version(name)}" for name in (*MODEL_REQUIREMENTS, *extra)]
 
 
+@contextmanager
+def requirements_trusted() -> Iterator[None]:
+    """Skip MLflow's check that the logged model's requirements match this environment (run
+    when it saves the model and again when it validates the input example): it maps every
+    installed module to its package first, about 2 s each time. model_requirements pins them
+    from this very environment, so the check cannot find a mismatch. Should MLflow rename
+    what this replaces, the check simply runs again."""
+    from mlflow.utils import requirements_utils
+
+    check = getattr(requirements_utils, "_check_requirement_satisfied", None)
+    if check is None:
+        yield
+        return
+    requirements_utils._check_requirement_satisfied = lambda requirement: None
+    try:
+        yield
+    finally:
+        requirements_utils._check_requirement_satisfied = check
+
+
 def log_bytes(content: bytes, artifact: str) -> None:
     """Log `content` as the active run's artifact at `artifact` (dir/name)."""
     folder, _, name = artifact.rpartition("/")
@@ -651,7 +666,8 @@ def record_run(
     fail_abandoned_runs(client)
     model_md5 = md5_of(model_file)
     example = signature_example(features)
-    deps, outputs = paths.pipeline_files()
+    stages = paths.pipeline_stages()
+    deps, outputs = paths.pipeline_files(stages)
     changes = uncommitted_changes(outputs)
     lineage = lineage_tags(params, model_file, model_md5, deps + outputs, changes)
     process = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
@@ -660,20 +676,21 @@ def record_run(
         mlflow.log_params(flatten(params))
         mlflow.log_metrics(dict(metrics))
         mlflow.set_tags(lineage)
-        log_datasets(lineage)
+        log_datasets(lineage, stages)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="pipeline")
         if changes:
             log_bytes(changes, CHANGES_ARTIFACT)
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(example, model.predict(example)),
-            input_example=example,
-            pip_requirements=model_requirements(requirements),
-            # The same format as models/model.pkl; skops would need every type whitelisted.
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
-        )
+        with requirements_trusted():
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=infer_signature(example, model.predict(example)),
+                input_example=example,
+                pip_requirements=model_requirements(requirements),
+                # The same format as models/model.pkl; skops would need every type whitelisted.
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_PICKLE,
+            )
         with store_lock():
             version = register(client, info.model_uri, model_md5)
             decision = promote_if_better(client, version, ranking, metrics[ranking.metric])

@@ -80,7 +80,7 @@ def from_dvc(path: str, md5: str, root: Path) -> Path:
 def training_data(record: Record, root: Path) -> tuple[pd.DataFrame, str]:
     """The training table the run read, by its recorded md5, and its path in the pipeline."""
     try:
-        stages = yaml.safe_load((root / paths.PIPELINE).read_text(encoding="utf-8"))["stages"]
+        stages = paths.pipeline_stages(root / paths.PIPELINE)
     except (OSError, yaml.YAMLError, TypeError, KeyError):
         raise DataError(f"cannot read the stages of {root / paths.PIPELINE}") from None
     path = training_input(record, stages)

@@ -9,6 +9,7 @@ that, its block in dvc.yaml and its section in params.yaml.
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,18 @@ def start(sections: Sections, files: tuple[str, ...]) -> tuple[dict[str, Any], a
         return load_params(sections), arguments
     except ParamsError as error:
         fail(error)
+
+
+def core_limit(n_jobs: int | None = None) -> int | None:
+    """The CPU cores a stage's threads may use: `n_jobs` when set; else every core (None),
+    or one inside the temporary copy of an experiment (`dvc exp run --queue`, `--temp`):
+    `-j N` runs several side by side, and the threads of each would fight over the cores
+    (two workers were then slower than one)."""
+    if n_jobs:
+        return n_jobs
+    root = os.environ.get("DVC_ROOT")
+    in_copy = bool(root) and Path(root).resolve() != Path.cwd().resolve()
+    return 1 if in_copy else None
 
 
 def read_input(path: Path) -> pd.DataFrame:

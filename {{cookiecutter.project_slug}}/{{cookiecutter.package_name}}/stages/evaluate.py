@@ -17,6 +17,7 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from pydantic import ValidationInfo, field_validator
+from threadpoolctl import threadpool_limits
 
 from .. import plots, tracking
 from ..data import write_table
@@ -26,7 +27,7 @@ from ..metrics import METRICS, Scored, predict, score, task_metrics
 from ..models import requirements_of
 from ..params import DataParams, Section, read_params
 from ..paths import PARAMS as PARAMS_FILE
-from . import read_input, start
+from . import core_limit, read_input, start
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def check_finite(metrics: dict[str, float], primary: str) -> None:
 
 def main() -> None:
     params, files = start(PARAMS, FILES)
+    threadpool_limits(limits=core_limit())  # for the rest of this process (predictions)
     data, primary = params["data"], params["evaluate"].primary_metric
     model = pickle.loads(files.model.read_bytes())
     features, actual = features_and_target(read_input(files.test), data)

@@ -118,7 +118,9 @@ def stratify_labels(frame: pd.DataFrame, data: DataParams) -> pd.Series | None:
     if frame[data.target].value_counts().min() < 2:
         log.warning("a class has fewer than 2 rows: splitting without stratification")
         return None
-    return frame[data.target]
+    # Codes in sorted order split exactly as the labels themselves, and sort much faster.
+    codes, _ = pd.factorize(frame[data.target], sort=True)
+    return pd.Series(codes, index=frame.index)
 
 
 def split(
@@ -164,6 +166,7 @@ def main() -> None:
         train, test = split(frame, data, params["prepare"])
     except DataError as error:
         raise SystemExit(f"ERROR: {files.raw}: {error}") from None
+    del frame  # the halves are copies: the whole table goes before they are written
     write_table(train, files.train)
     write_table(test, files.test)
     log.info("wrote %d train and %d test rows", len(train), len(test))

@@ -1,4 +1,4 @@
-"""Train: train CSV -> fitted scikit-learn Pipeline.
+"""Train: train Parquet file -> fitted scikit-learn Pipeline.
 
 Reads `--train` and params `data` and `train`; writes `--model`, a pickled Pipeline
 (features.py's preprocessing, then the model train.model picks from models.py).
@@ -9,14 +9,16 @@ import logging
 import pickle
 
 import pandas as pd
+from joblib import parallel_config
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from ..data import DataError
 from ..features import features_and_target, make_preprocessor
 from ..files import write_bytes_atomic
 from ..models import TrainBase, train_params_model
 from ..params import DataParams
-from . import read_input, start
+from . import core_limit, read_input, start
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,22 @@ def fit(train: pd.DataFrame, data: DataParams, params: TrainBase) -> Pipeline:
     model = Pipeline(
         [("preprocess", make_preprocessor(features)), ("model", params.estimator(data.task))]
     )
-    return model.fit(features, actual)
+    # Cores for joblib (random forests; threads, as processes would copy the data) and for
+    # OpenMP and BLAS threads (gradient boosting, linear models); set here, not on the
+    # estimator, so the model file does not depend on them.
+    limit = core_limit(params.n_jobs)
+    with parallel_config("threading", n_jobs=limit or -1), threadpool_limits(limits=limit):
+        return without_thread_count(model.fit(features, actual))
+
+
+def without_thread_count(model: Pipeline) -> Pipeline:
+    """Gradient boosting records the thread count it was fitted with (its bin mapper's
+    n_threads), which would make the model file differ between machines and n_jobs values
+    though its predictions do not; it is reset to the unfitted default."""
+    mapper = getattr(model.named_steps["model"], "_bin_mapper", None)
+    if mapper is not None and hasattr(mapper, "n_threads"):
+        mapper.n_threads = None
+    return model
 
 
 def serialize(model: Pipeline) -> bytes:
