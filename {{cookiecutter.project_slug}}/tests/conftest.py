@@ -1,8 +1,20 @@
-"""Shared fixtures: small synthetic tables, and a throwaway MLflow store per test."""
+"""Shared fixtures: small synthetic tables, the shipped params, and a throwaway MLflow store.
+
+Maintained by the template (arrives with `cruft update`); your tests can use them too.
+"""
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def shipped_params() -> dict:
+    return yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
 
 
 def synthetic_frame(task: str, rows: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -31,8 +43,8 @@ def frame(task: str) -> pd.DataFrame:
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    """An empty SQLite MLflow store in tmp_path, used through the project's own tracking code."""
+def store_dir(tmp_path, monkeypatch):
+    """An empty SQLite MLflow store in tmp_path, used through the project's own store code."""
     monkeypatch.setenv("DVC_ROOT", str(tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path

@@ -7,12 +7,12 @@ import pickle
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data import DataError
 from {{ cookiecutter.package_name }}.features import features_and_target
-from {{ cookiecutter.package_name }}.metrics import METRICS, predict, score, task_metrics
+from {{ cookiecutter.package_name }}.machinery.data import DataError
+from {{ cookiecutter.package_name }}.machinery.metric_registry import predict, registered, score, task_metrics
+from {{ cookiecutter.package_name }}.machinery.params import DataParams, ParamsError
+from {{ cookiecutter.package_name }}.machinery.stage import core_limit
 from {{ cookiecutter.package_name }}.models import MODELS
-from {{ cookiecutter.package_name }}.params import DataParams, ParamsError
-from {{ cookiecutter.package_name }}.stages import core_limit
 from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table
 from {{ cookiecutter.package_name }}.stages.prepare import (
     PrepareParams,
@@ -23,8 +23,7 @@ from {{ cookiecutter.package_name }}.stages.prepare import (
 )
 from {{ cookiecutter.package_name }}.stages.train import TrainParams, fit, serialize
 
-from .conftest import synthetic_frame
-from .test_params import shipped_params
+from .conftest import shipped_params, synthetic_frame
 
 PREPARE = PrepareParams(test_size=0.25, seed=3)
 
@@ -96,7 +95,7 @@ def test_every_model_fits_text_and_missing_values(frame, task, model):
 
 
 def test_every_metric_belongs_to_a_task_and_has_a_direction():
-    for name, entry in METRICS.items():
+    for name, entry in registered().items():
         assert entry.task in ("classification", "regression"), name
         assert entry.direction in ("maximize", "minimize"), name
 

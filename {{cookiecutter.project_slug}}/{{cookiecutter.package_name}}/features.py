@@ -1,13 +1,17 @@
-"""What the model sees: the columns it gets and every transform it applies to them.
+"""What the model sees: the columns it gets and every transform it applies to them. Yours.
 
 All of it lives inside the saved scikit-learn Pipeline, so the registered model takes rows
-exactly as `pd.read_csv` gives them (extra columns are ignored) and needs no code of this
-project to predict. It applies prepare's rule for numeric columns itself: a value that is
-not a number ("unknown") in a numeric column is a gap, whoever reads the rows.
+exactly as `pd.read_csv` gives them (extra columns are ignored). It applies prepare's rule
+for numeric columns itself: a value that is not a number ("unknown") in a numeric column is
+a gap, whoever reads the rows.
 
-Put transforms your model needs at prediction time here, as Pipeline steps, not in a stage:
-a stage's output is not there when the champion is served.
+A column the model needs at prediction time (a ratio of two inputs, say) belongs here, as a
+transformer in DERIVED_COLUMNS, not in a stage: a stage's output is not there when the
+champion is served. This package's code is logged with the model, so your transformers
+load wherever the model does (docs/extending.md shows one).
 """
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,11 +20,17 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from .data import DataError
-from .params import DataParams
+from .machinery.data import DataError
+from .machinery.derive import DerivedColumns
+from .machinery.params import DataParams
 
 # Rarer categories beyond this many per column are pooled into one "infrequent" column.
 MAX_CATEGORIES = 20
+
+# ---- Your own transformers: (name, transformer) pairs, run in order on the raw rows before
+# make_preprocessor's steps. Each takes a DataFrame and returns one, with columns added or
+# changed; make_preprocessor then treats a new numeric column like any other.
+DERIVED_COLUMNS: list[tuple[str, Any]] = []
 
 
 def features_and_target(frame: pd.DataFrame, data: DataParams) -> tuple[pd.DataFrame, pd.Series]:
@@ -37,7 +47,7 @@ def features_and_target(frame: pd.DataFrame, data: DataParams) -> tuple[pd.DataF
 def as_objects() -> FunctionTransformer:
     """Text columns of any pandas dtype as an object array with NaN gaps, for the imputer.
 
-    A reference to pandas' own method, so the pickled model needs no code of ours.
+    A reference to pandas' own method, so the pickled model does not depend on this file.
     """
     return FunctionTransformer(
         pd.DataFrame.to_numpy,
@@ -49,7 +59,7 @@ def as_objects() -> FunctionTransformer:
 def as_numbers() -> FunctionTransformer:
     """Numeric columns as numbers, the rest of their values missing (data.decide_types' rule).
 
-    References to pandas' own functions, so the pickled model needs no code of ours.
+    References to pandas' own functions, so the pickled model does not depend on this file.
     """
     return FunctionTransformer(
         pd.DataFrame.apply,
@@ -97,3 +107,12 @@ def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
     return ColumnTransformer(
         [("numeric", numeric_steps, numeric), ("categorical", categorical_steps, categorical)]
     )
+
+
+def feature_steps(features: pd.DataFrame) -> list[tuple[str, Any]]:
+    """The saved Pipeline's steps before the model: DERIVED_COLUMNS (if any), then
+    make_preprocessor's, chosen by the columns the derived rows have."""
+    if not DERIVED_COLUMNS:
+        return [("preprocess", make_preprocessor(features))]
+    derive = DerivedColumns(DERIVED_COLUMNS)
+    return [("derive", derive), ("preprocess", make_preprocessor(derive.fit_transform(features)))]

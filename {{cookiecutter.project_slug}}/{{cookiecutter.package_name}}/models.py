@@ -1,18 +1,14 @@
-"""The models train can fit: one registry entry per model. Add yours here.
+"""The models train can fit: one entry each in MODELS. Yours: add your own here.
 
 An entry names its params block (a `Section` whose fields are the keys under
-`train.<name>` in params.yaml), a factory per task it supports, and the pip packages the
-logged model needs beyond scikit-learn, pandas and numpy. Validation, training and the
-MLflow model's requirements all read MODELS, so a new model is a class and an entry
-(anywhere in this file, e.g. appended at the end) plus its block in params.yaml; the
-project README shows one.
+`train.<name>` in params.yaml), a factory per task it supports (params block, seed ->
+a fresh estimator), the pip packages the logged model needs beyond scikit-learn, pandas and
+numpy, and the setting `make sweep` tries. Validation, training, the logged model's
+requirements and the sweep all read MODELS, so a new model is a class and an entry plus its
+block in params.yaml; docs/extending.md shows one.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import Field, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import Field
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
@@ -21,20 +17,8 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from .params import Section
-
-Factory = Callable[[Any, int], Any]  # (the model's params block, seed) -> an estimator
-
-
-@dataclass(frozen=True)
-class Model:
-    params: type[Section]
-    classification: Factory | None = None
-    regression: Factory | None = None
-    requirements: tuple[str, ...] = ()
-
-    def build(self, task: str, block: Section, seed: int) -> Any:
-        return getattr(self, task)(block, seed)
+from .machinery.model_registry import Model
+from .machinery.params import Section
 
 
 class RandomForest(Section):
@@ -61,6 +45,7 @@ MODELS: dict[str, Model] = {
         RandomForest,
         classification=lambda p, seed: RandomForestClassifier(random_state=seed, **p.model_dump()),
         regression=lambda p, seed: RandomForestRegressor(random_state=seed, **p.model_dump()),
+        sweep={"max_depth": (4, 8, 16)},
     ),
     "linear": Model(
         Linear,
@@ -68,6 +53,7 @@ MODELS: dict[str, Model] = {
             C=p.regularization, max_iter=5000, random_state=seed
         ),
         regression=lambda p, seed: Ridge(alpha=p.regularization, random_state=seed),
+        sweep={"regularization": (0.1, 1, 10)},
     ),
     "hist_gradient_boosting": Model(
         HistGradientBoosting,
@@ -77,45 +63,6 @@ MODELS: dict[str, Model] = {
         regression=lambda p, seed: HistGradientBoostingRegressor(
             random_state=seed, **p.model_dump()
         ),
+        sweep={"learning_rate": (0.05, 0.1, 0.2)},
     ),
 }
-
-
-class TrainBase(Section):
-    """`train.model` picks an entry of MODELS; only that entry's block is required."""
-
-    @field_validator("model", check_fields=False)
-    @classmethod
-    def fits_the_task(cls, name: str, info: ValidationInfo) -> str:
-        task = getattr(info.context, "task", None)
-        if task and getattr(MODELS[name], task) is None:
-            raise ValueError(f"{name!r} has no {task} factory in models.py; pick another model")
-        return name
-
-    @model_validator(mode="after")
-    def selected_block_present(self) -> "TrainBase":
-        if getattr(self, self.model) is None:
-            raise ValueError(f"{self.model} is missing: train.model is {self.model!r}")
-        return self
-
-    def estimator(self, task: str) -> Any:
-        """A fresh, unfitted estimator of the selected model for `task`."""
-        return MODELS[self.model].build(task, getattr(self, self.model), self.seed)
-
-
-def train_params_model() -> type[TrainBase]:
-    """The `train` section's model, built from MODELS as it stands once this file has run."""
-    return create_model(
-        "TrainParams",
-        __base__=TrainBase,
-        model=(Literal[tuple(MODELS)], ...),
-        seed=(int, Field(ge=0)),
-        n_jobs=(int | None, Field(None, ge=1, description="CPU cores to train on; null: all")),
-        **{name: (entry.params | None, None) for name, entry in MODELS.items()},
-    )
-
-
-def requirements_of(name: str) -> tuple[str, ...]:
-    """The extra pip packages the model called `name` needs, () for unknown names."""
-    entry = MODELS.get(name)
-    return entry.requirements if entry else ()

@@ -5,7 +5,7 @@ are decided here, once, on the whole table (data.decide_types), and Parquet keep
 train and evaluate see the same columns. Rows without a target are dropped; a target that
 cannot be learned (too few rows, one class) stops the stage with one line; classification
 splits are stratified so every class appears in both halves. Columns that would quietly
-spoil a model (IDs, free text, dates) are pointed out.
+spoil a model (IDs, free text, dates) are pointed out. Yours to change.
 """
 
 import logging
@@ -15,9 +15,9 @@ import pandas as pd
 from pydantic import Field
 from sklearn.model_selection import train_test_split
 
-from ..data import DataError, decide_types, write_table
-from ..params import CLASSIFICATION, REGRESSION, DataParams, ParamsError, Section, fail
-from . import read_input, start
+from ..machinery.data import DataError, decide_types, write_table
+from ..machinery.params import CLASSIFICATION, REGRESSION, DataParams, ParamsError, Section, fail
+from ..machinery.stage import read_input, start
 
 log = logging.getLogger(__name__)
 # Fewer rows than this and "unique in every row" says little.
@@ -155,7 +155,7 @@ def prepared(frame: pd.DataFrame, data: DataParams, source: Path) -> pd.DataFram
 
 def main() -> None:
     params, files = start(PARAMS, FILES)
-    data = params["data"]
+    data = params.data
     try:
         frame = prepared(read_input(files.raw), data, files.raw)
     except ParamsError as error:
@@ -163,7 +163,7 @@ def main() -> None:
     except DataError as error:
         raise SystemExit(f"ERROR: {error}") from None
     try:
-        train, test = split(frame, data, params["prepare"])
+        train, test = split(frame, data, params.prepare)
     except DataError as error:
         raise SystemExit(f"ERROR: {files.raw}: {error}") from None
     del frame  # the halves are copies: the whole table goes before they are written

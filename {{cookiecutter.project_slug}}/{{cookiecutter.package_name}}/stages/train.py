@@ -1,8 +1,8 @@
 """Train: train Parquet file -> fitted scikit-learn Pipeline.
 
 Reads `--train` and params `data` and `train`; writes `--model`, a pickled Pipeline
-(features.py's preprocessing, then the model train.model picks from models.py).
-Everything is seeded, so the same inputs give a byte-identical model file.
+(features.py's steps, then the model train.model picks from models.py). Everything is
+seeded, so the same inputs give a byte-identical model file. Yours to change.
 """
 
 import logging
@@ -13,16 +13,17 @@ from joblib import parallel_config
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from ..data import DataError
-from ..features import features_and_target, make_preprocessor
-from ..files import write_bytes_atomic
-from ..models import TrainBase, train_params_model
-from ..params import DataParams
-from . import core_limit, read_input, start
+from ..features import feature_steps, features_and_target
+from ..machinery.data import DataError
+from ..machinery.files import write_bytes_atomic
+from ..machinery.model_registry import TrainBase, train_params_model
+from ..machinery.params import DataParams
+from ..machinery.stage import core_limit, read_input, start
+from ..models import MODELS
 
 log = logging.getLogger(__name__)
 
-TrainParams = train_params_model()
+TrainParams = train_params_model(MODELS)
 PARAMS = {"data": DataParams, "train": TrainParams}
 FILES = ("train", "model")
 
@@ -30,9 +31,7 @@ FILES = ("train", "model")
 def fit(train: pd.DataFrame, data: DataParams, params: TrainBase) -> Pipeline:
     """Fit preprocessing and model on the training rows."""
     features, actual = features_and_target(train, data)
-    model = Pipeline(
-        [("preprocess", make_preprocessor(features)), ("model", params.estimator(data.task))]
-    )
+    model = Pipeline([*feature_steps(features), ("model", params.estimator(data.task))])
     # Cores for joblib (random forests; threads, as processes would copy the data) and for
     # OpenMP and BLAS threads (gradient boosting, linear models); set here, not on the
     # estimator, so the model file does not depend on them.
@@ -59,11 +58,11 @@ def main() -> None:
     params, files = start(PARAMS, FILES)
     train = read_input(files.train)
     try:
-        model = fit(train, params["data"], params["train"])
+        model = fit(train, params.data, params.train)
     except DataError as error:
         raise SystemExit(f"ERROR: {files.train}: {error}") from None
     write_bytes_atomic(files.model, serialize(model))
-    log.info("trained %s on %d rows -> %s", params["train"].model, len(train), files.model)
+    log.info("trained %s on %d rows -> %s", params.train.model, len(train), files.model)
 
 
 if __name__ == "__main__":

@@ -5,22 +5,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data import write_table
 from {{ cookiecutter.package_name }}.features import features_and_target
-from {{ cookiecutter.package_name }}.metrics import Scored, predict, task_metrics
-from {{ cookiecutter.package_name }}.plots import (
+from {{ cookiecutter.package_name }}.machinery.data import write_table
+from {{ cookiecutter.package_name }}.machinery.metric_registry import Scored, predict, task_metrics
+from {{ cookiecutter.package_name }}.machinery.plots import (
     CURVE_POINTS,
     curve_area,
     figure_files,
     figures,
     plot_tables,
 )
-from {{ cookiecutter.package_name }}.plots_page import page_html
+from {{ cookiecutter.package_name }}.machinery.plots_page import page_html
 from {{ cookiecutter.package_name }}.stages.prepare import split
 from {{ cookiecutter.package_name }}.stages.train import fit
 
-from .conftest import synthetic_frame
-from .test_stages import PREPARE, data_params, train_params
+from ..conftest import synthetic_frame
+from ..test_stages import PREPARE, data_params, train_params
 
 PLOTS = {
     "classification": {"roc", "precision_recall", "importance"},

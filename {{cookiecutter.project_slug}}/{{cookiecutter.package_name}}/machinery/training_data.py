@@ -1,4 +1,6 @@
-"""The exact training data of a past run: its recorded md5, from the DVC cache or remote.
+"""Maintained by the template (arrives with `cruft update`).
+
+The exact training data of a past run: its recorded md5, from the DVC cache or remote.
 
 A run's lineage tags hold the md5 of every data file it read. The training table is the
 one the stage writing the model file (dvc.yaml's train stage) depends on; its bytes come
@@ -19,16 +21,17 @@ from dvc.exceptions import DvcException
 from dvc.repo import Repo
 from dvc_data.hashfile.hash_info import HashInfo
 
-from . import paths, tracking
+from . import paths, tags
 from .data import DataError, read_table
+from .failures import first_line
 from .files import md5_of
-from .reproduce import Record
+from .records import Record
 
 
 def training_input(record: Record, stages: dict[str, Any]) -> str:
     """The recorded data file the model was fitted on: the dep of the stage that writes the
     model file (dvc.yaml's train stage) whose md5 the run's lineage holds."""
-    model = record.tags.get("lineage.model_path", "")
+    model = record.tags.get(tags.MODEL_PATH, "")
     for stage in stages.values():
         if model in paths.outputs(stage):
             found = [path for path in paths.declared(stage.get("deps", [])) if path in record.data]
@@ -67,7 +70,7 @@ def from_dvc(path: str, md5: str, root: Path) -> Path:
     except DvcException as error:
         raise DataError(
             f"training data {path} (md5 {md5}) is not in the DVC cache and the remote cannot "
-            f"supply it: {tracking.first_line(error)}"
+            f"supply it: {first_line(error)}"
         ) from None
     if not intact(cached, md5):
         raise DataError(

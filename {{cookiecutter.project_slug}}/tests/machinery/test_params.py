@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.params import ParamsError, load_params, schema
-from {{ cookiecutter.package_name }}.stages import declared_sections
+from {{ cookiecutter.package_name }}.machinery.params import ParamsError, load_params, schema
+from {{ cookiecutter.package_name }}.machinery.stage import declared_sections
 
-PROJECT = Path(__file__).resolve().parent.parent
+from ..conftest import PROJECT, shipped_params
+
 SECTIONS = declared_sections()
-
-
-def shipped_params() -> dict:
-    return yaml.safe_load((PROJECT / "params.yaml").read_text(encoding="utf-8"))
 
 
 def write_params(tmp_path: Path, params: dict) -> Path:
@@ -26,13 +23,16 @@ def write_params(tmp_path: Path, params: dict) -> Path:
 
 
 def load(tmp_path: Path, params: dict, *names: str) -> dict:
-    return load_params({name: SECTIONS[name] for name in names}, write_params(tmp_path, params))
+    """The validated sections, by name."""
+    loaded = load_params({name: SECTIONS[name] for name in names}, write_params(tmp_path, params))
+    return vars(loaded)
 
 
 def test_shipped_params_are_valid():
     """The params.yaml that ships with the project passes every stage's validation."""
     loaded = load_params(SECTIONS, path=PROJECT / "params.yaml")
-    assert set(loaded) == set(SECTIONS)
+    assert set(vars(loaded)) == set(SECTIONS)
+    assert loaded.train.model == shipped_params()["train"]["model"]
 
 
 @pytest.mark.parametrize(

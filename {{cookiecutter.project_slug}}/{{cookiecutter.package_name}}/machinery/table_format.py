@@ -1,4 +1,6 @@
-"""How a CSV file is written: its delimiter, encoding and column names, checked once.
+"""Maintained by the template (arrives with `cruft update`).
+
+How a CSV file is written: its delimiter, encoding and column names, checked once.
 
 One reader for everything that opens the raw CSV: `data.read_table` passes what `sniff`
 finds to pandas, and the template's bake-time checks import this very file, so a file the

@@ -1,4 +1,6 @@
-"""Rebuild any past run from its MLflow record, and print that record as an audit trail.
+"""Maintained by the template (arrives with `cruft update`).
+
+Rebuild any past run from its MLflow record (records.py finds it).
 
 A run's lineage tags name the git commit, the md5 of every data file and of the model, and
 the environment; a run made on uncommitted changes also logs them as a patch. `reproduce`
@@ -16,150 +18,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import yaml
 from filelock import FileLock
-from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
-from . import paths, tracking
+from . import paths, tags
+from .failures import first_line
 from .files import md5_of
-
-
-class ReproduceError(RuntimeError):
-    """The record cannot be resolved, or the run cannot be rebuilt exactly."""
-
-
-@dataclass(frozen=True)
-class Record:
-    """What MLflow holds about one run, in the shape reproduction needs."""
-
-    run: Run
-    ref: str
-
-    @property
-    def tags(self) -> dict[str, str]:
-        return self.run.data.tags
-
-    @property
-    def commit(self) -> str:
-        return self.tags.get("lineage.git_commit", "unknown")
-
-    @property
-    def data(self) -> dict[str, str]:
-        prefix = tracking.DATA_TAG
-        return {k.removeprefix(prefix): v for k, v in self.tags.items() if k.startswith(prefix)}
-
-    @property
-    def environment(self) -> dict[str, str]:
-        return readable_environment(self.tags)
-
-
-def readable_environment(tags: dict[str, str]) -> dict[str, str]:
-    """Environment tags keyed by what they name: python, lock_md5, scikit-learn, ..."""
-    return {
-        key.removeprefix(tracking.PACKAGE_TAG).removeprefix("lineage."): value
-        for key, value in tags.items()
-        if tracking.is_environment_tag(key)
-    }
-
-
-def find_run(client: mlflow.MlflowClient, ref: str) -> Record:
-    """A run id, `models:/<name>@<alias>` or `models:/<name>/<version>` -> its run's record."""
-    try:
-        if ref.startswith("models:/"):
-            name, _, pointer = ref[len("models:/") :].rpartition("@")
-            if name:
-                version = client.get_model_version_by_alias(name, pointer)
-            else:
-                name, _, number = ref[len("models:/") :].rpartition("/")
-                version = client.get_model_version(name, number)
-            run_id = version.run_id
-        else:
-            run_id = ref
-        run = client.get_run(run_id)
-    except MlflowException as error:
-        raise ReproduceError(
-            f"{ref} not found in {tracking.tracking_uri()}: {tracking.first_line(error)}"
-        ) from None
-    if "lineage.git_commit" not in run.data.tags:
-        raise ReproduceError(
-            f"run {run.info.run_id} has no lineage tags; it was not made by this pipeline"
-        )
-    return Record(run, ref)
-
-
-def environment_here(record: Record) -> dict[str, str]:
-    """name -> this environment's value, for each environment entry the record has."""
-    now = readable_environment(tracking.environment_tags())
-    return {name: now.get(name, "unknown") for name in record.environment}
-
-
-def environment_differences(record: Record) -> list[str]:
-    here = environment_here(record)
-    return [
-        f"{name}: recorded {value}, here {here[name]}"
-        for name, value in record.environment.items()
-        if here[name] != value
-    ]
-
-
-def registry_entries(client: mlflow.MlflowClient, record: Record) -> list[str]:
-    """`<name> version N (aliases: ...)` for each registered version made from this run."""
-    name = tracking.REGISTERED_MODEL_NAME
-    run_id = record.run.info.run_id
-    versions = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
-    aliases = client.get_registered_model(name).aliases if versions else {}
-    entries = []
-    for version in versions:
-        held = [alias for alias, number in aliases.items() if str(number) == str(version.version)]
-        entries.append(
-            f"{name} version {version.version}" + (f" (aliases: {', '.join(held)})" if held else "")
-        )
-    return entries
-
-
-def section(title: str, items: list[str]) -> list[str]:
-    return [f"{title}:", *(f"  {item}" for item in items or ["(none)"])]
-
-
-def describe(client: mlflow.MlflowClient, record: Record) -> str:
-    """The audit trail of one run, as lines a person can read and diff."""
-    run, tags = record.run, record.tags
-    dirty = tags.get("lineage.git_dirty") == "true"
-    dirty = f" + uncommitted changes ({tracking.CHANGES_ARTIFACT})" if dirty else ""
-    experiment = tags.get("dvc.exp_name", "-")
-    lines = [
-        f"run: {run.info.run_id} ({run.info.run_name}, {run.info.status})",
-        f"commit: {record.commit}{dirty}",
-        f"experiment: {experiment} (baseline {tags.get('dvc.baseline_rev', '-')})",
-        f"model md5: {tags.get('lineage.model_md5', 'unknown')}",
-        *section("data", [f"{path} md5 {md5}" for path, md5 in sorted(record.data.items())]),
-        *section("params", [f"{k} = {v}" for k, v in sorted(run.data.params.items())]),
-        *section("metrics", [f"{k} = {v:.6g}" for k, v in sorted(run.data.metrics.items())]),
-        *environment_section(record),
-        *section("registry", registry_entries(client, record)),
-    ]
-    return "\n".join(lines)
-
-
-def environment_section(record: Record) -> list[str]:
-    """The recorded environment, each entry that differs here marked with today's value."""
-    here = environment_here(record)
-    differs = any(here[name] != value for name, value in record.environment.items())
-    title = (
-        "environment (differs from this one: `reproduce --isolated` rebuilds in the recorded one)"
-        if differs
-        else "environment (matches this one)"
-    )
-    items = [
-        f"{name} {value}" + (f"  (here {here[name]})" if here[name] != value else "")
-        for name, value in sorted(record.environment.items())
-    ]
-    return section(title, items)
+from .lineage import params_hash, run_git
+from .records import Record, ReproduceError, environment_differences, find_run
+from .store import STORE_FILE, open_store, project_root
 
 
 def refuse_used(into: Path, root: Path) -> None:
@@ -185,12 +56,12 @@ def leave_as_found(into: Path, existed: bool) -> None:
 
 def check_out(root: Path, commit: str, into: Path) -> None:
     """A clone of the repository at `commit` in `into`, sharing the DVC cache with `root`."""
-    if tracking.run_git("cat-file", "-e", commit + "^{commit}", cwd=root).returncode != 0:
+    if run_git("cat-file", "-e", commit + "^{commit}", cwd=root).returncode != 0:
         raise ReproduceError(f"commit {commit} is not in this repository; `git fetch` it first")
     clone = ["clone", "--quiet", "--no-checkout", str(root), str(into)]
     detach = ["-C", str(into), "checkout", "--quiet", "--detach", commit]
     for command in (clone, detach):
-        done = tracking.run_git(*command, cwd=root)
+        done = run_git(*command, cwd=root)
         if done.returncode != 0:
             raise ReproduceError(f"git {command[0]} failed: {done.stderr.strip()}")
     shared = run_dvc(["cache", "dir", "--local", str(root / ".dvc" / "cache")], into)
@@ -218,25 +89,25 @@ def fetch_artifact(
     try:
         return Path(client.download_artifacts(record.run.info.run_id, artifact, scratch))
     except (MlflowException, OSError) as error:
-        said = tracking.first_line(error)
+        said = first_line(error)
         raise ReproduceError(f"cannot read the run's {artifact}: {said}") from None
 
 
 def apply_changes(client: mlflow.MlflowClient, record: Record, into: Path) -> None:
     """Put the run's uncommitted changes (its logged patch) back on its commit."""
-    if record.tags.get("lineage.git_dirty") != "true":
+    if record.tags.get(tags.GIT_DIRTY) != "true":
         return
-    expected = record.tags.get(tracking.CHANGES_TAG)
+    expected = record.tags.get(tags.CHANGES_MD5)
     if expected is None:
         raise ReproduceError(
             f"run {record.run.info.run_id} was made on uncommitted changes that it did not "
             "log (it predates this project's patch logging), so it cannot be rebuilt exactly"
         )
     with tempfile.TemporaryDirectory() as scratch:
-        patch = fetch_artifact(client, record, tracking.CHANGES_ARTIFACT, scratch)
+        patch = fetch_artifact(client, record, tags.CHANGES_ARTIFACT, scratch)
         if hashlib.md5(patch.read_bytes()).hexdigest() != expected:
             raise ReproduceError("the run's uncommitted-changes patch does not match its md5")
-        done = tracking.run_git("apply", "--binary", "--whitespace=nowarn", str(patch), cwd=into)
+        done = run_git("apply", "--binary", "--whitespace=nowarn", str(patch), cwd=into)
     if done.returncode != 0:
         raise ReproduceError(
             f"the run's uncommitted changes do not apply to commit {record.commit[:12]}: "
@@ -246,7 +117,7 @@ def apply_changes(client: mlflow.MlflowClient, record: Record, into: Path) -> No
 
 def dvc_files(into: Path) -> list[str]:
     """The .dvc files of the checkout, committed or added by the run's patch."""
-    listed = tracking.run_git(
+    listed = run_git(
         "ls-files", "--cached", "--others", "--exclude-standard", "*.dvc", cwd=into
     ).stdout.split()
     return [name for name in dict.fromkeys(listed) if (into / name).is_file()]
@@ -292,7 +163,7 @@ def restore_params(client: mlflow.MlflowClient, record: Record, into: Path) -> N
     with tempfile.TemporaryDirectory() as scratch:
         local = fetch_artifact(client, record, f"pipeline/{paths.PARAMS.name}", scratch)
         params = yaml.safe_load(local.read_text(encoding="utf-8"))
-        if tracking.params_hash(params) != record.tags.get("lineage.params_hash"):
+        if params_hash(params) != record.tags.get(tags.PARAMS_HASH):
             raise ReproduceError("the run's params.yaml artifact does not match its recorded hash")
         shutil.copyfile(local, into / paths.PARAMS)
 
@@ -365,7 +236,7 @@ def rebuild(into: Path, python: Path | None = None) -> None:
     Stages run as `python -m <package>...` from `into`, so Python imports the package of
     that checkout, not an installed copy: no venv needs the project installed.
     """
-    env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{into / tracking.STORE_FILE}"}
+    env = os.environ | {"MLFLOW_TRACKING_URI": f"sqlite:///{into / STORE_FILE}"}
     env.pop("DVC_ROOT", None)
     if python is not None:
         for variable in ("PYTHONPATH", "PYTHONHOME"):
@@ -382,12 +253,12 @@ def reproduce(ref: str, into: Path, isolated: bool = False) -> str:
 
     On any failure `into` is left as it was found (absent, or empty), so a retry works.
     """
-    client = tracking.open_store()
+    client = open_store()
     record = find_run(client, ref)
     differences = [] if isolated else environment_differences(record)
     for difference in differences:
         print(f"WARNING: environment differs from the record: {difference}", file=sys.stderr)
-    into, root = into.resolve(), tracking.project_root().resolve()
+    into, root = into.resolve(), project_root().resolve()
     refuse_used(into, root)
     existed = into.exists()
     try:
@@ -396,8 +267,8 @@ def reproduce(ref: str, into: Path, isolated: bool = False) -> str:
         restore_data(record, into)
         restore_params(client, record, into)
         rebuild(into, recorded_environment(record, into) if isolated else None)
-        model = into / record.tags.get("lineage.model_path", "models/model.pkl")
-        rebuilt, recorded = md5_of(model), record.tags.get("lineage.model_md5")
+        model = into / record.tags.get(tags.MODEL_PATH, "models/model.pkl")
+        rebuilt, recorded = md5_of(model), record.tags.get(tags.MODEL_MD5)
         if rebuilt != recorded:
             hint = "; the environment differs from the record: add --isolated"
             hint = hint if differences else ""

@@ -1,4 +1,6 @@
-"""Drift statistics: how far one column of a new batch has moved from the training data.
+"""Maintained by the template (arrives with `cruft update`).
+
+Drift statistics: how far one column of a new batch has moved from the training data.
 
 Pure functions on pandas Series, no I/O; `monitor` reads the data, applies the thresholds
 of params.yaml and reports. Numeric columns get scipy's two-sample Kolmogorov-Smirnov test

@@ -1,4 +1,6 @@
-"""Write outputs atomically and hash them the way DVC does.
+"""Maintained by the template (arrives with `cruft update`).
+
+Write outputs atomically and hash them the way DVC does.
 
 A stage that dies half-way must not leave a truncated output behind for the next stage
 (or for `dvc commit`) to pick up, so every write goes to a temporary file first and is

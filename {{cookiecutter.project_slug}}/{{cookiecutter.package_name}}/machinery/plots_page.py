@@ -1,4 +1,6 @@
-"""An offline page for `dvc plots show` and `dvc plots diff`.
+"""Maintained by the template (arrives with `cruft update`).
+
+An offline page for `dvc plots show` and `dvc plots diff`.
 
 DVC's default page loads vega, vega-lite and vega-embed from a CDN, so it is blank without
 internet (or behind a locked-down proxy). This page has them inline instead, taken from the

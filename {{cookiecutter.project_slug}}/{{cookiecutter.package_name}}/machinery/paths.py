@@ -1,4 +1,6 @@
-"""The project's fixed files, and the pipeline's own files as dvc.yaml declares them.
+"""Maintained by the template (arrives with `cruft update`).
+
+The project's fixed files, and the pipeline's own files as dvc.yaml declares them.
 
 Stages get the data, model and report files they read and write as command-line options
 in dvc.yaml (`--train data/prepared/train.parquet`), so dvc.yaml is the one place that wires

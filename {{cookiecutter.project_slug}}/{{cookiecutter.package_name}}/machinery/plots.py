@@ -1,4 +1,6 @@
-"""The plots evaluate makes: their data (for `dvc plots`) and their figures (for MLflow).
+"""Maintained by the template (arrives with `cruft update`).
+
+The plots evaluate makes: their data (for `dvc plots`) and their figures (for MLflow).
 
 `plot_tables(scored, task, metric)` gives one table per plot, written by evaluate to
 reports/plots/<name>.csv and declared under `plots:` in dvc.yaml; `figures(...)` draws the
@@ -25,7 +27,7 @@ from matplotlib.figure import Figure
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
-from .metrics import MAXIMIZE, METRICS, Scored, predict
+from .metric_registry import MAXIMIZE, Scored, predict, registered
 from .params import CLASSIFICATION
 
 # Permutation importance: each input column is shuffled this many times, with this seed, in
@@ -94,7 +96,7 @@ def importance_table(scored: Scored, metric: str) -> pd.DataFrame:
     """Permutation importance of each input column on the test rows: how much `metric`
     gets worse when the column is shuffled (mean and std over IMPORTANCE_REPEATS), most
     important first. Seeded and single-process, so reruns give the same numbers."""
-    entry = METRICS[metric]
+    entry = registered()[metric]
     sign = 1.0 if entry.direction == MAXIMIZE else -1.0
 
     def scorer(model, features: pd.DataFrame, actual: pd.Series) -> float:

@@ -1,4 +1,6 @@
-"""Batch scoring: a CSV file of new rows -> the same rows with the model's predictions.
+"""Maintained by the template (arrives with `cruft update`).
+
+Batch scoring: a CSV file of new rows -> the same rows with the model's predictions.
 
 `python -m {{ cookiecutter.package_name }} predict IN.csv --out OUT.csv [--model REF]` loads
 the model (the champion unless told otherwise) from the MLflow registry, reads IN.csv with
@@ -19,10 +21,13 @@ import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from . import tracking
+from ..features import numeric_inputs
 from .data import DataError, non_numbers, read_csv_chunks
-from .features import numeric_inputs
+from .failures import first_line
 from .files import atomic_file
+from .registry import model_uri
+from .server import check_server
+from .store import tracking_uri
 from .table_format import MAX_NON_NUMBERS, FormatError, sniff
 
 # Rows read, scored and written at a time: memory use follows this, not the file's size.
@@ -36,16 +41,14 @@ class PredictError(RuntimeError):
 
 def load_model(ref: str) -> Any:
     """The scikit-learn Pipeline behind REF (a run id or a models:/ URI) in the project's store."""
-    uri = tracking.tracking_uri()
-    tracking.check_server(uri)
+    uri = tracking_uri()
+    check_server(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
-        return mlflow.sklearn.load_model(tracking.model_uri(ref))
+        return mlflow.sklearn.load_model(model_uri(ref))
     except (MlflowException, OSError) as error:
-        raise PredictError(
-            f"cannot load model {ref} from {uri}: {tracking.first_line(error)}"
-        ) from None
+        raise PredictError(f"cannot load model {ref} from {uri}: {first_line(error)}") from None
 
 
 def input_columns(model: Any) -> list[str]:
@@ -96,7 +99,8 @@ def scored_chunks(source: Path, model: Any, chunk_rows: int) -> Iterator[pd.Data
     try:
         parsed = read_csv_chunks(source, chunk_rows)
         verbatim = read_csv_chunks(source, chunk_rows, as_text=True)
-        numeric = numeric_inputs(model)
+        # Numeric columns the rows bring; those that DERIVED_COLUMNS adds are the model's own.
+        numeric = [name for name in numeric_inputs(model) if name in input_columns(model)]
         for frame, rows in zip(parsed, verbatim, strict=True):
             check_columns(frame, model, source)
             check_numbers(frame, numeric, source)

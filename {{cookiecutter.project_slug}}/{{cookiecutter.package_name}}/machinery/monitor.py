@@ -1,4 +1,6 @@
-"""Monitor: is a new batch of rows still like the data the model was trained on?
+"""Maintained by the template (arrives with `cruft update`).
+
+Monitor: is a new batch of rows still like the data the model was trained on?
 
 `python -m {{ cookiecutter.package_name }} monitor NEW.csv [--model REF]` compares each of the
 model's input columns in NEW.csv with the training data that the model's run read: the bytes
@@ -25,19 +27,21 @@ from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunTag
 from pydantic import Field
 
-from . import tracking
+from .. import settings
+from . import tags
 from .data import DataError, read_table
 from .drift import feature_drift, is_numeric, reasons
+from .failures import STORE_ERRORS, first_line
 from .files import md5_of, write_bytes_atomic, write_json_atomic
-from .metrics import MAXIMIZE, METRICS, predict, score
+from .metric_registry import MAXIMIZE, evaluate_params_model, predict, registered, score
 from .params import DataParams, ParamsError, Section, load_params
 from .predict import PredictError, check_columns, input_columns, load_model
-from .reproduce import ReproduceError, find_run
-from .stages.evaluate import EvaluateParams
+from .records import ReproduceError, find_run
+from .store import create_experiment, open_store, project_root, store_lock
 from .training_data import training_data
 
 REPORTS = Path("reports/monitoring")
-EXPERIMENT = f"{tracking.EXPERIMENT_NAME}-monitoring"
+EXPERIMENT = f"{settings.EXPERIMENT_NAME}-monitoring"
 
 
 class MonitorParams(Section):
@@ -55,7 +59,7 @@ class MonitorParams(Section):
     metric_drop: float = Field(gt=0)
 
 
-PARAMS = {"data": DataParams, "evaluate": EvaluateParams, "monitor": MonitorParams}
+PARAMS = {"data": DataParams, "evaluate": evaluate_params_model(), "monitor": MonitorParams}
 
 
 class MonitorError(RuntimeError):
@@ -117,7 +121,7 @@ def worsening(now: float | None, recorded: float | None, direction: str) -> floa
 def performance(model: Any, batch: pd.DataFrame, params: dict, recorded: dict) -> dict | None:
     """The model's metrics on the batch rows that have a target, beside the recorded ones;
     None when the batch has no target."""
-    data, primary = params["data"], params["evaluate"].primary_metric
+    data, primary = params.data, params.evaluate.primary_metric
     if data.target not in batch.columns:
         return None
     actual = batch[data.target]
@@ -127,14 +131,14 @@ def performance(model: Any, batch: pd.DataFrame, params: dict, recorded: dict) -
     if not rows.any():
         return None
     now = batch_metrics(model, batch.loc[rows, input_columns(model)], actual[rows], data.task)
-    worse = worsening(now[primary], recorded.get(primary), METRICS[primary].direction)
+    worse = worsening(now[primary], recorded.get(primary), registered()[primary].direction)
     return {
         "rows": int(rows.sum()),
         "metrics": now,
         "recorded": {name: recorded.get(name) for name in now},
         "primary_metric": primary,
         "worsening": worse,
-        "degraded": worse is not None and worse > params["monitor"].metric_drop,
+        "degraded": worse is not None and worse > params.monitor.metric_drop,
     }
 
 
@@ -161,9 +165,9 @@ def metric_key(name: str) -> str:
 
 def monitoring_experiment(client: mlflow.MlflowClient) -> str:
     """The id of the `<project>-monitoring` experiment, created beside the project's own."""
-    with tracking.store_lock():
+    with store_lock():
         found = client.get_experiment_by_name(EXPERIMENT)
-        return found.experiment_id if found else tracking.create_experiment(client, EXPERIMENT)
+        return found.experiment_id if found else create_experiment(client, EXPERIMENT)
 
 
 def log_run(client: mlflow.MlflowClient, report: dict, files: tuple[Path, ...]) -> str:
@@ -234,16 +238,16 @@ def check(client: mlflow.MlflowClient, batch_path: Path, ref: str) -> tuple[dict
     record = find_run(client, ref)
     model = load_model(record.run.info.run_id)
     check_columns(batch, model, batch_path)
-    reference, source = training_data(record, tracking.project_root())
+    reference, source = training_data(record, project_root())
     columns = input_columns(model)
-    features = compare(reference, as_model_sees(batch, reference, columns), params["monitor"])
-    version = record.tags.get("registry.version", "unregistered")
+    features = compare(reference, as_model_sees(batch, reference, columns), params.monitor)
+    version = record.tags.get(tags.REGISTERED_VERSION, "unregistered")
     report = {
         "checked_at": pd.Timestamp.now(tz="UTC").isoformat(),
         "batch": {"path": str(batch_path), "md5": md5_of(batch_path), "rows": len(batch)},
         "model": {"ref": ref, "version": version, "run_id": record.run.info.run_id},
         "training_data": {"path": source, "md5": record.data[source], "rows": len(reference)},
-        "thresholds": params["monitor"].model_dump(),
+        "thresholds": params.monitor.model_dump(),
         "features": features,
         "drifted_features": [name for name, found in features.items() if found["drifted"]],
         "performance": performance(model, batch, params, record.run.data.metrics),
@@ -252,14 +256,14 @@ def check(client: mlflow.MlflowClient, batch_path: Path, ref: str) -> tuple[dict
         (report["performance"] or {}).get("degraded")
     )
     title = f"{batch_path.name} vs the training data of model version {version}"
-    return report, drift_chart(features, params["monitor"].psi, title)
+    return report, drift_chart(features, params.monitor.psi, title)
 
 
 def main(batch: Path, ref: str) -> int:
     """Exit status 0 (no drift), 1 (past a threshold) or 2 (bad input, one ERROR line)."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        client = tracking.open_store()
+        client = open_store()
         report, chart = check(client, batch, ref)
         stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S.%fZ")
         written = (REPORTS / f"{stamp}.json", REPORTS / f"{stamp}.png")
@@ -267,10 +271,10 @@ def main(batch: Path, ref: str) -> int:
         write_bytes_atomic(written[1], chart)
         log_run(client, report, written)
     except (MonitorError, DataError, ParamsError, PredictError, ReproduceError, OSError) as error:
-        print(f"ERROR: monitor: {tracking.first_line(error)}", file=sys.stderr)
+        print(f"ERROR: monitor: {first_line(error)}", file=sys.stderr)
         return 2
-    except tracking.STORE_ERRORS as error:
-        print(f"ERROR: monitor: MLflow: {tracking.first_line(error)}", file=sys.stderr)
+    except STORE_ERRORS as error:
+        print(f"ERROR: monitor: MLflow: {first_line(error)}", file=sys.stderr)
         return 2
     print(summary(report, written[0]))
     return 1 if report["drift"] else 0

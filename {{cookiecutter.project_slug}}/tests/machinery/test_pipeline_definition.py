@@ -7,12 +7,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.paths import cmd_options, declared, outputs
-from {{ cookiecutter.package_name }}.stages import stage_modules
+from {{ cookiecutter.package_name }}.machinery.paths import cmd_options, declared, outputs
+from {{ cookiecutter.package_name }}.machinery.stage import stage_modules
 
-from .test_params import PROJECT, shipped_params
+from ..conftest import PROJECT, shipped_params
 
 PACKAGE = "{{ cookiecutter.package_name }}"
+MACHINERY = f"{PACKAGE}.machinery"
+# dvc.yaml lists the template's machinery as one folder dep.
+MACHINERY_DEP = f"{PACKAGE}/machinery"
+# The registries read your entries when first used: they import models.py and metrics.py.
+REGISTRY_ENTRIES = {f"{MACHINERY}.model_registry": f"{PACKAGE}.models",
+                    f"{MACHINERY}.metric_registry": f"{PACKAGE}.metrics"}  # fmt: skip
 
 
 def pipeline() -> dict:
@@ -58,7 +64,8 @@ def imported_modules(module: str) -> set[str]:
             if name.split(".")[0] == PACKAGE and module_file(name).exists()
         }
     parents = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}
-    return found | parents
+    entries = {REGISTRY_ENTRIES[module]} if module in REGISTRY_ENTRIES else set()
+    return found | parents | entries
 
 
 def code_closure(module: str) -> set[str]:
@@ -77,10 +84,20 @@ STAGES = pipeline()
 
 @pytest.mark.parametrize("name", STAGES)
 def test_stage_code_deps_are_every_module_it_imports(name):
-    """A stage depends on exactly the code it runs: `dvc repro` reruns it when that changes."""
+    """A stage depends on exactly the code it runs: `dvc repro` reruns it when that changes.
+    Your modules are listed one by one; the machinery, if it runs any, as its folder."""
     stage = STAGES[name]
-    loaded = {module_file(m) for m in code_closure(stage_module(stage)) if has_code(module_file(m))}
-    code_deps = {PROJECT / path for path in declared(stage["deps"]) if path.endswith(".py")}
+    closure = code_closure(stage_module(stage))
+    loaded = {
+        module_file(m) for m in closure if not m.startswith(MACHINERY) and has_code(module_file(m))
+    }
+    if any(m.startswith(f"{MACHINERY}.") for m in closure):
+        loaded.add(PROJECT / MACHINERY_DEP)
+    code_deps = {
+        PROJECT / path
+        for path in declared(stage["deps"])
+        if path.endswith(".py") or path == MACHINERY_DEP
+    }
     assert code_deps == loaded
 
 
@@ -109,6 +126,7 @@ def test_each_stage_reads_what_an_earlier_stage_writes():
     written: set[str] = set()
     for stage in STAGES.values():
         for path in declared(stage["deps"]):
-            if not path.endswith(".py") and not (PROJECT / f"{path}.dvc").exists():
+            code = path.endswith(".py") or path == MACHINERY_DEP
+            if not code and not (PROJECT / f"{path}.dvc").exists():
                 assert path in written, f"{path} is read before any stage writes it"
         written |= set(declared(stage.get("outs", [])))

@@ -6,17 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data import DataError
-from {{ cookiecutter.package_name }}.drift import feature_drift, psi, reasons
-from {{ cookiecutter.package_name }}.metrics import MAXIMIZE, MINIMIZE
-from {{ cookiecutter.package_name }}.monitor import PARAMS, as_model_sees, worsening
-from {{ cookiecutter.package_name }}.params import load_params
-from {{ cookiecutter.package_name }}.reproduce import Record
-from {{ cookiecutter.package_name }}.training_data import training_input
+from {{ cookiecutter.package_name }}.machinery.data import DataError
+from {{ cookiecutter.package_name }}.machinery.drift import feature_drift, psi, reasons
+from {{ cookiecutter.package_name }}.machinery.metric_registry import MAXIMIZE, MINIMIZE
+from {{ cookiecutter.package_name }}.machinery.monitor import PARAMS, as_model_sees, worsening
+from {{ cookiecutter.package_name }}.machinery.params import load_params
+from {{ cookiecutter.package_name }}.machinery.records import Record
+from {{ cookiecutter.package_name }}.machinery.training_data import training_input
 
-from .test_params import PROJECT
+from ..conftest import PROJECT
 
-LIMITS = load_params(PARAMS, path=PROJECT / "params.yaml")["monitor"]
+LIMITS = load_params(PARAMS, path=PROJECT / "params.yaml").monitor
 
 
 def numbers(rows: int = 500, shift: float = 0.0, seed: int = 0) -> pd.Series:

@@ -1,4 +1,6 @@
-"""Load and validate params.yaml, so a typo stops a stage before it does any work.
+"""Maintained by the template (arrives with `cruft update`).
+
+Load and validate params.yaml, so a typo stops a stage before it does any work.
 
 Each stage declares the sections it reads as pydantic models (its `PARAMS` dict) and
 validates only those: a section another stage declares is that stage's business. Errors
@@ -10,6 +12,7 @@ turns into a one-line message and exit status 1 instead of a traceback.
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import yaml
@@ -60,8 +63,8 @@ def read_params(path: Path = PARAMS) -> dict[str, Any]:
     return loaded
 
 
-def load_params(sections: Sections, path: Path = PARAMS) -> dict[str, Any]:
-    """The validated `sections` of params.yaml, as section models keyed by name.
+def load_params(sections: Sections, path: Path = PARAMS) -> SimpleNamespace:
+    """The validated `sections` of params.yaml, as section models by attribute (`.train`).
 
     `data` is validated first and handed to the others as context, so a section can check
     itself against the task (a metric or model that does not fit it).
@@ -77,7 +80,7 @@ def load_params(sections: Sections, path: Path = PARAMS) -> dict[str, Any]:
             chosen[name] = model.model_validate(params[name], context=chosen.get("data"))
         except ValidationError as error:
             raise ParamsError(describe(error.errors()[0], model, name)) from None
-    return chosen
+    return SimpleNamespace(**chosen)
 
 
 def describe(error: Mapping[str, Any], model: type[Section], section: str) -> str:

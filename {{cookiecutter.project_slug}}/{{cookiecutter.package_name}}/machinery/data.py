@@ -1,4 +1,6 @@
-"""Reading and writing the pipeline's tables: one reader, so every stage sees the same types.
+"""Maintained by the template (arrives with `cruft update`).
+
+Reading and writing the pipeline's tables: one reader, so every stage sees the same types.
 
 The raw data is CSV, read with the format table_format.py finds (delimiter, UTF-8 with or
 without BOM, spaces after the delimiter): the same reader the bake checked the file with.

@@ -1,0 +1,46 @@
+"""Maintained by the template (arrives with `cruft update`).
+
+Every name a run, a registered version or an experiment is tagged with, defined once:
+lineage writes them, reproduce, lineage, monitor and the registry read them. The stored
+names never change, so runs made by an older version of the template still reproduce.
+"""
+
+# A run's lineage: enough to rebuild it (reproduce) and to audit it (lineage REF).
+GIT_COMMIT = "lineage.git_commit"
+GIT_DIRTY = "lineage.git_dirty"
+PARAMS_HASH = "lineage.params_hash"
+MODEL_PATH = "lineage.model_path"
+MODEL_MD5 = "lineage.model_md5"
+PYTHON = "lineage.python"
+LOCK_MD5 = "lineage.lock_md5"
+DATA_PREFIX = "lineage.data_md5."  # + the data file's path
+PACKAGE_PREFIX = "lineage.package."  # + the package's name
+# A run made on uncommitted changes logs them as a patch on its commit, and the patch's md5.
+CHANGES_MD5 = "lineage.uncommitted_md5"
+CHANGES_ARTIFACT = "pipeline/uncommitted.patch"
+# The DVC experiment a run belongs to (`dvc exp run`), from DVC's own environment variables.
+EXPERIMENT_NAME = "dvc.exp_name"
+EXPERIMENT_BASELINE = "dvc.baseline_rev"
+# Which process on which machine a run belongs to, so a run left RUNNING by a killed stage
+# can be told from one still going.
+HOST = "process.host"
+PID = "process.pid"
+
+# The champion decision, on the run.
+REGISTERED_VERSION = "registry.version"
+IS_CHAMPION = "registry.champion"
+RANKED_BY = "registry.ranked_by"
+INCUMBENT_VERSION = "registry.incumbent_version"
+INCUMBENT_VALUE = "registry.incumbent_value"
+
+# On a registered version: the md5 of its model file (one version per distinct model).
+VERSION_MODEL_MD5 = "model_md5"
+
+# The experiment's kind: MLflow UIs that read it open the experiment on its training runs
+# rather than on the GenAI traces view.
+EXPERIMENT_KIND, MODEL_TRAINING = "mlflow.experimentKind", "custom_model_development"
+
+
+def is_environment(key: str) -> bool:
+    """Whether a tag describes the environment a run was made in (Python, lock, packages)."""
+    return key in (PYTHON, LOCK_MD5) or key.startswith(PACKAGE_PREFIX)
