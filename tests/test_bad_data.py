@@ -161,7 +161,7 @@ def test_metrics_json_holds_null_for_nan_and_says_so(project, tmp_path):
     target = tmp_path / "metrics.json"
     code = (
         f"import logging; logging.basicConfig(); from pathlib import Path; "
-        f"from {PACKAGE}.files import write_json_atomic; "
+        f"from {PACKAGE}.machinery.files import write_json_atomic; "
         f"write_json_atomic({{'roc_auc': float('nan'), 'accuracy': 1.0}}, Path({str(target)!r}))"
     )
     done = run([sys.executable, "-c", code], project, env=os.environ | {"PYTHONPATH": str(project)})

@@ -265,7 +265,7 @@ def fingerprint(project: Path) -> dict[str, bytes]:
 # fault -> (limit in seconds after the stage has started, environment for the stage)
 STORE_FAULTS = {
     "read-only": (5, {}),
-    "locked": (5 + 5, {}),  # tracking.SQLITE_BUSY_TIMEOUT_SECONDS and the probe itself
+    "locked": (5 + 5, {}),  # store.SQLITE_BUSY_TIMEOUT_SECONDS and the probe itself
     "corrupt": (5, {}),
     # MLFLOW_HTTP_REQUEST_MAX_RETRIES=2 and _BACKOFF_FACTOR=1: 1 s + 2 s between 3 tries.
     "answers 500": (3 + 5, {}),
@@ -382,7 +382,7 @@ def test_concurrent_evaluations_leave_champion_on_the_best_and_dvc_lock_refuses_
     afterwards `dvc status` is clean and another `dvc repro` does nothing."""
     project = bake_ok(cookies, {})
     dvc(project, "repro", "train")
-    opened = run([sys.executable, "-c", f"from {PACKAGE} import tracking; tracking.open_store()"], project,
+    opened = run([sys.executable, "-c", f"from {PACKAGE}.machinery.store import open_store; open_store()"], project,
                  env=project_env(project))  # fmt: skip
     assert opened.returncode == 0, opened.stderr
     racer = tmp_path / "racer.py"

@@ -17,13 +17,13 @@ def main(project: Path) -> None:
     module = lambda name: importlib.import_module(f"{package}.{name}")  # noqa: E731
     params = yaml.safe_load((project / "params.yaml").read_text())
     prepare, train = module("stages.prepare"), module("stages.train")
-    data = module("params").DataParams(**params["data"])
+    data = module("machinery.params").DataParams(**params["data"])
     raw = project / next(p for p in yaml.safe_load((project / "dvc.yaml").read_text())["stages"]["prepare"]["deps"])
-    frame = prepare.prepared(module("data").read_table(raw), data, raw)
+    frame = prepare.prepared(module("machinery.data").read_table(raw), data, raw)
     train_rows, test_rows = prepare.split(frame, data, prepare.PrepareParams(**params["prepare"]))
     model = train.fit(train_rows, data, train.TrainParams.model_validate(params["train"]))
     features, actual = module("features").features_and_target(test_rows, data)
-    metrics = module("metrics")
+    metrics = module("machinery.metric_registry")
     print(metrics.score(metrics.predict(model, features, actual), data.task))
 
 

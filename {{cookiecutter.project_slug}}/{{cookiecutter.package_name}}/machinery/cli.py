@@ -3,8 +3,9 @@
 Project commands: `python -m {{ cookiecutter.package_name }} <command>`.
 
 init-store                  create the MLflow store and experiment once (safe to repeat)
-champion                    show the model version that holds `champion`, and its metrics
+champion                    show the version that holds `champion` and the metric that decided
 params-schema               write params.schema.json from the stages' params models
+sweep-grid                  the `dvc exp run -S` settings `make sweep` queues for train.model
 plots-template              make `dvc plots show` pages work offline (`make install` runs it)
 lineage REF                 print a run's audit trail: commit, data, params, metrics, registry
 reproduce REF --into DIR    rebuild that run in DIR and check the model is byte-identical
@@ -27,7 +28,7 @@ from .. import settings
 from . import paths, predict, registry
 from .failures import STORE_ERRORS, first_line
 from .files import write_bytes_atomic
-from .params import schema_text
+from .params import ParamsError, schema_text
 from .records import ReproduceError, describe, find_run
 from .store import open_store, tracking_uri
 
@@ -46,9 +47,30 @@ def show_champion(_: argparse.Namespace) -> None:
             "`dvc repro` (`dvc repro -f -s evaluate` in a fresh clone), or point "
             "MLFLOW_TRACKING_URI at your team's server"
         )
+    from .deciding import deciding_metric
+
     metrics = client.get_run(champion.run_id).data.metrics
     scores = ", ".join(f"{name} {value:.4g}" for name, value in sorted(metrics.items()))
-    print(f"{registry.NAME} version {champion.version} (run {champion.run_id}): {scores}")
+    print(
+        f"{registry.NAME} version {champion.version} (run {champion.run_id}): "
+        f"{deciding_metric(client, champion)}; recorded: {scores}"
+    )
+
+
+def print_sweep_grid(_: argparse.Namespace) -> None:
+    """`-S key=values` for `dvc exp run --queue`: the sweep of the model params.yaml names."""
+    from .model_registry import sweep_settings
+    from .params import read_params
+
+    params = read_params()
+    grid = sweep_settings(params)
+    if not grid:
+        model = params.get("train", {}).get("model")
+        raise SystemExit(
+            f"ERROR: sweep-grid: models.py gives train.model {model!r} no sweep; add one to its "
+            "entry (sweep={'<key>': (<values>)}) or run `dvc exp run --queue -S ...` yourself"
+        )
+    print(" ".join(f"-S {setting}" for setting in grid))
 
 
 def write_params_schema(_: argparse.Namespace) -> None:
@@ -92,6 +114,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("init-store").set_defaults(handler=init_store)
     commands.add_parser("champion").set_defaults(handler=show_champion)
     commands.add_parser("params-schema").set_defaults(handler=write_params_schema)
+    commands.add_parser("sweep-grid").set_defaults(handler=print_sweep_grid)
     commands.add_parser("plots-template").set_defaults(handler=write_plots_template)
     lineage = commands.add_parser("lineage")
     lineage.add_argument("ref", help="run id, models:/<name>@<alias> or models:/<name>/<version>")
@@ -129,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ReproduceError, predict.PredictError, *STORE_ERRORS) as error:
+    except (ReproduceError, ParamsError, predict.PredictError, *STORE_ERRORS) as error:
         raise SystemExit(f"ERROR: {args.command}: {first_line(error)}") from None
 
 

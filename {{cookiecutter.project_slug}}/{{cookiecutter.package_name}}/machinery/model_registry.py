@@ -85,13 +85,13 @@ def requirements_of(name: str | None) -> tuple[str, ...]:
     return entry.requirements if entry else ()
 
 
-def sweep_settings(params: dict[str, Any]) -> str:
+def sweep_settings(params: dict[str, Any]) -> list[str]:
     """`dvc exp run -S` values for the sweep of the model params.yaml names now, e.g.
-    `train.hist_gradient_boosting.learning_rate=0.05,0.1,0.2`; empty if it names none."""
+    `train.hist_gradient_boosting.learning_rate=0.05,0.1,0.2`, one per swept key."""
     name = params.get("train", {}).get("model")
     entry = user_models().get(name or "")
     if entry is None:
-        return ""
-    return " ".join(
+        return []
+    return [
         f"train.{name}.{key}={','.join(map(str, values))}" for key, values in entry.sweep.items()
-    )
+    ]
