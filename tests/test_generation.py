@@ -46,6 +46,8 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
         *(f"{package}/stages/{name}.py" for name in ("__init__", "prepare", "train", "evaluate")),
         "tests/__init__.py", "tests/conftest.py", "tests/test_params.py", "tests/test_stages.py",
         "tests/test_tracking.py", "tests/test_pipeline_definition.py", "tests/test_monitor.py", "tests/test_plots.py",
+        *(f"docs/{name}.md" for name in ("ci", "experiments", "extending", "failures", "git-hooks", "plots",
+                                         "reproduce", "serving", "speed", "team-server", "template-updates")),
     }  # fmt: skip
     if combo.ci == "github":
         files |= {".github/workflows/ci.yml", ".github/workflows/monitor.yml"}
