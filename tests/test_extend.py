@@ -23,7 +23,9 @@ COMBOS = {"classification": Combo("cars", "classification", "random_forest"),
 
 
 def readme_blocks(project: Path) -> dict[str, str]:
-    return {m["name"]: m["body"] for m in JOURNEY_BLOCK.finditer((project / "README.md").read_text())}
+    """The journey blocks of the README and of every docs/ page (the steps live in docs/extending.md)."""
+    pages = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
+    return {m["name"]: m["body"] for page in pages for m in JOURNEY_BLOCK.finditer(page.read_text())}
 
 
 def add_imports(module: Path, imports: str) -> None:

@@ -50,6 +50,8 @@ def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
         "tests/__init__.py", "tests/conftest.py", "tests/test_stages.py", "tests/machinery/__init__.py",
         *(f"tests/machinery/test_{name}.py" for name in ("params", "tracking", "pipeline_definition", "monitor",
                                                          "plots", "derive")),
+        *(f"docs/{name}.md" for name in ("ci", "experiments", "extending", "failures", "git-hooks", "plots",
+                                         "reproduce", "serving", "speed", "team-server", "template-updates")),
     }  # fmt: skip
     if combo.ci == "github":
         files |= {".github/workflows/ci.yml", ".github/workflows/monitor.yml"}

@@ -137,7 +137,7 @@ def changed_outside_dvc(raw: Path) -> None:
 
 
 def test_data_changed_outside_dvc_is_reported_undone_and_never_claimed(cookies, tmp_path):
-    """`dvc status` names the edited file and `dvc checkout --force` undoes it (the README's words);
+    """`dvc status` names the edited file and `dvc checkout --force` undoes it (docs/failures.md's words);
     a run made on bytes DVC never stored, or whose data is in neither the cache nor the
     remote, is refused by `reproduce` in one line instead of being claimed as a match, leaving
     `--into` as it found it; the run made on uncommitted changes says so when it is made."""

@@ -128,7 +128,7 @@ def test_unchanged_project_reaches_the_server_with_a_users_credentials_and_store
 ):
     """MLFLOW_TRACKING_URI points an unchanged project at the team server. Without credentials, or
     with a wrong password, evaluate stops with one line naming the server and what to set, and
-    nothing is registered; as a user the admin created (the README's way), the run and `champion`
+    nothing is registered; as a user the admin created (docs/team-server.md's way), the run and `champion`
     land. With AWS and MLflow credentials in the environment throughout, none of them is stored
     in any file, the git history, or any MLflow record or artifact; nor are the server's secrets
     in the project that hosts it (only a hash of the admin password, in its auth database)."""
