@@ -1,20 +1,30 @@
-"""Slow tier: the generated README's "Change things" steps, followed literally.
+"""Slow tier: the generated docs' "Change things" steps (docs/extending.md), followed literally.
 
-Each journey takes the code and YAML blocks the baked README shows (marked
-`<!-- journey: ... -->`), applies them where the README says, and then `dvc repro` must
-succeed, the MLflow run must show the new model, metric or stage, and the project's own
-tests must pass.
+Each journey takes the code and YAML blocks the baked pages show (marked
+`<!-- journey: ... -->`), applies them where the page says, and then `dvc repro` must
+succeed, the MLflow run must show the new model, metric, stage or derived column, and the
+project's own tests must pass.
 """
 
+import io
+import json
+import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
+import mlflow
+import pandas as pd
 import pytest
 import yaml
 
 from .conftest import Combo, bake_ok, git, run
+from .services import free_port, healthy, wait_for
 from .test_pipeline import dvc, project_env, runs
+from .test_serving import post, split_payload
 
 pytestmark = pytest.mark.slow
 JOURNEY_BLOCK = re.compile(r"<!-- journey: (?P<name>[^>]+?) -->\n```\w*\n(?P<body>.*?)```", re.S)
@@ -141,3 +151,95 @@ def test_add_a_featurize_stage(cookies):
     assert "lineage.data_md5.data/features/train.parquet" in latest.data.tags
     stages = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     assert list(stages) == ["prepare", "featurize", "train", "evaluate"]
+
+
+def served_predictions(project: Path, rows: pd.DataFrame, log: Path) -> list:
+    """`make serve`'s answer for `rows`, the server stopped afterwards."""
+    port, venv = free_port(), Path(sys.executable).parent.parent
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            ["make", "--no-print-directory", "serve", f"VENV={venv}", f"SERVE_PORT={port}"],
+            cwd=project, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: healthy(url, "/ping") or server.poll() is not None, "make serve", 300)
+        assert server.poll() is None, log.read_text()
+        status, answer = post(f"{url}/invocations", split_payload(rows))
+        assert status == 200, answer
+        return answer["predictions"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+PYFUNC_SCRIPT = """
+import importlib.util, json, sys
+import mlflow, pandas as pd
+assert importlib.util.find_spec(sys.argv[1]) is None, "the project must not be importable here"
+rows = pd.read_csv(sys.argv[3])
+rows = rows.astype({c: "float64" for c in rows.select_dtypes("number").columns})
+print(json.dumps(mlflow.pyfunc.load_model(sys.argv[2]).predict(rows).tolist()))
+"""
+
+
+def pyfunc_in_fresh_venv(project: Path, ref: str, rows_csv: Path, scratch: Path) -> list:
+    """The model loaded with mlflow.pyfunc in a new venv holding only its logged requirements."""
+    store = f"sqlite:///{project / 'mlflow.db'}"
+    mlflow.set_tracking_uri(store)
+    mlflow.set_registry_uri(store)
+    try:
+        model = Path(mlflow.artifacts.download_artifacts(ref, dst_path=str(scratch / "model")))
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+    uv, venv = shutil.which("uv"), scratch / "venv"
+    for step in ([uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+                 [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                  "-r", str(model / "requirements.txt")]):  # fmt: skip
+        done = run(step, scratch)
+        assert done.returncode == 0, done.stderr
+    env = {"PATH": os.environ["PATH"], "MLFLOW_TRACKING_URI": store, "HOME": str(scratch)}
+    script = scratch / "load.py"
+    script.write_text(PYFUNC_SCRIPT)
+    package = project.name.replace("-", "_")
+    done = run([str(venv / "bin" / "python"), str(script), package, ref, str(rows_csv)], scratch, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_add_a_derived_column_served_with_the_model(cookies, tmp_path):
+    """The docs' own transformer in features.py: dvc repro learns from the column; predict,
+    monitor, make serve and mlflow.pyfunc in a fresh venv with only the model's logged
+    requirements (the project not installed) compute it from raw rows and agree with the
+    pipeline; `reproduce` rebuilds the model byte for byte."""
+    project = bake_ok(cookies, Combo("cars", "classification", "hist_gradient_boosting").context())
+    blocks, package = readme_blocks(project), project.name.replace("-", "_")
+    path = project / package / "features.py"
+    add_imports(path, blocks["transformer imports"])
+    append(path, blocks["transformer entry"])
+    latest = finish(project)
+    assert latest.data.tags["registry.champion"] == "true"
+    champion = f"models:/{package}_model@champion"
+
+    test = pd.read_parquet(project / "data/prepared/test.parquet")
+    rows_csv = tmp_path / "rows.csv"
+    test.drop(columns=["origin"]).to_csv(rows_csv, index=False)
+    reported = list(pd.read_csv(project / "reports/predictions.csv")["predicted"])
+
+    scored = tmp_path / "scored.csv"
+    done = run([sys.executable, "-m", package, "predict", str(rows_csv), "--out", str(scored)], project,
+               env=project_env(project))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert list(pd.read_csv(scored)["prediction"]) == reported
+
+    monitored = run([sys.executable, "-m", package, "monitor", str(rows_csv)], project, env=project_env(project))
+    assert monitored.returncode in (0, 1), monitored.stderr
+
+    raw_rows = pd.read_csv(io.StringIO(test.drop(columns=["origin"]).to_csv(index=False)))
+    assert served_predictions(project, raw_rows, tmp_path / "serve.log") == reported
+    assert pyfunc_in_fresh_venv(project, champion, rows_csv, tmp_path) == reported
+
+    rebuilt = run([sys.executable, "-m", package, "reproduce", latest.info.run_id, "--into", str(tmp_path / "again")],
+                  project, env=project_env(project))  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]

@@ -32,6 +32,15 @@ def synthetic_frame(task: str, rows: int = 60, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"size": size, "colour": colour, "weight": weight, "label": target})
 
 
+@pytest.fixture(autouse=True)
+def no_derived_columns(monkeypatch):
+    """The synthetic tables have none of your columns: features.py's DERIVED_COLUMNS (which
+    read them) are left out here; `dvc repro` runs them on your data."""
+    from {{ cookiecutter.package_name }} import features
+
+    monkeypatch.setattr(features, "DERIVED_COLUMNS", [])
+
+
 @pytest.fixture(params=["classification", "regression"])
 def task(request: pytest.FixtureRequest) -> str:
     return request.param
