@@ -29,10 +29,9 @@ from .conftest import (
 COMBINATIONS = all_combinations() if os.environ.get("ALL_COMBINATIONS") == "1" else pairwise_combinations()
 # A GitHub Actions expression `${{ ... }}` is meant to be there; any other `{{` is not.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
-PACKAGE = "car_origin_classifier"
 
 
-def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
+def expected_files(combo: Combo, package: str) -> set[str]:
     """The files git tracks in a fresh project, written out so the test can disagree."""
     raw = "data/raw/" + ("data" if combo.dataset == "custom" else combo.dataset) + ".csv"
     files = {
@@ -61,7 +60,8 @@ def text_files(project: Path) -> list[Path]:
 
 def check_git_state(project: Path, combo: Combo) -> None:
     """Exactly the chosen files are committed, in one complete first commit."""
-    assert set(git(project, "ls-files").split("\n")) - {""} == expected_files(combo)
+    package = project.name.replace("-", "_")  # the default name follows the data set
+    assert set(git(project, "ls-files").split("\n")) - {""} == expected_files(combo, package)
     assert git(project, "status", "--porcelain") == "", "the first commit must be complete"
     assert len(git(project, "log", "--oneline").splitlines()) == 1
     hooks_installed = (project / ".git" / "hooks" / "pre-push").is_file()
