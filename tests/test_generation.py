@@ -151,6 +151,15 @@ def check_lock_satisfies_dependencies(project: Path) -> None:
             assert requirement.specifier.contains(version), f"{requirement.name}=={version} ({marker}) breaks {spec}"
 
 
+def check_lock_names_the_project(project: Path) -> None:
+    """uv's "via" notes in requirements.lock name this project, as the project's own `make lock`
+    writes them: a first `make lock` does not rewrite those lines."""
+    name = canonicalize_name(tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"])
+    lock = (project / "requirements.lock").read_text()
+    noted = re.findall(r"^    #(?: via|  ) (\S+) \(pyproject\.toml\)$", lock, re.MULTILINE)
+    assert len(noted) > 10 and set(noted) == {name}, set(noted)
+
+
 def check_ruff(project: Path) -> None:
     for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."]):
         done = run(command, project)
@@ -181,6 +190,7 @@ def test_bake(cookies, combo):
     check_raw_data(project, combo)
     check_dvc_config(project, combo)
     check_lock_satisfies_dependencies(project)
+    check_lock_names_the_project(project)
     check_ruff(project)
 
 
