@@ -1,4 +1,5 @@
-"""Jinja filters for cookiecutter.json, loaded by cookiecutter through `_extensions`.
+"""Jinja filters for cookiecutter.json, loaded by cookiecutter through `_extensions`: the
+defaults that follow earlier answers (a custom CSV's task, the project's name).
 
 Standard library and cookiecutter only (the bake may run under `pipx run cookiecutter`).
 """
@@ -26,3 +27,9 @@ def infer_task(custom_csv: str, target_column: str) -> str:
     """The task a custom CSV's target column implies: `task`'s default for dataset=custom."""
     answers = {"dataset": "custom", "custom_csv": custom_csv, "target_column": target_column}
     return answers_module().default_task(answers | {"_repo_dir": str(TEMPLATE)})
+
+
+@simple_filter
+def default_project_name(dataset: str, custom_csv: str, task: str) -> str:
+    """project_name's default: it follows the data set (a custom CSV: its file name and the task)."""
+    return answers_module().default_project_name({"dataset": dataset, "custom_csv": custom_csv, "task": task})

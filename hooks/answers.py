@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from types import ModuleType
 from urllib.parse import urlparse
 
@@ -24,6 +24,17 @@ SAMPLE_TASKS = {
     "diabetes": "regression",
 }
 TASKS = ("classification", "regression")
+# project_name's default for each sample (cars' is the template's own default name).
+SAMPLE_NAMES = {
+    "cars": "Car Origin Classifier",
+    "wine": "Wine Cultivar Classifier",
+    "breast_cancer": "Breast Cancer Classifier",
+    "diabetes": "Diabetes Regressor",
+}
+TASK_WORDS = {"classification": "Classifier", "regression": "Regressor"}
+# The longest package name a default may give: the generated code names its package in lines
+# that must stay within ruff's 100 columns (e.g. the package's docstring).
+MAX_DEFAULT_PACKAGE = 28
 TRACKING_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql", "sqlite", "databricks")
 SHADOWED_PACKAGES = {"mlflow", "dvc", "sklearn", "pandas", "numpy", "yaml", "filelock", "tests"}
 MIN_ROWS = 10
@@ -35,7 +46,7 @@ S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
 SINGLE_LINE_KEYS = ("project_name", "author_name", "description")
 # The generated project's CSV reader (standard library only): the bake reads a CSV with it,
 # so a file the bake accepts is read the same way by the pipeline's stages.
-TABLE_FORMAT = Path("{{cookiecutter.project_slug}}", "{{cookiecutter.package_name}}", "table_format.py")
+TABLE_FORMAT = Path("{{cookiecutter.project_slug}}", "{{cookiecutter.package_name}}", "machinery", "table_format.py")
 # A numeric target with more distinct values than this (or any non-integer) is regression.
 MAX_CLASSES = 20
 
@@ -156,6 +167,24 @@ def default_task(answers: dict) -> str:
         return infer_task(target_values(path, answers["_repo_dir"], target_column(answers)), answers["_repo_dir"])
     except (ValueError, OSError):
         return "classification"
+
+
+def default_project_name(answers: dict) -> str:
+    """project_name's default: the sample's own name, or a custom CSV's file name and the task's
+    word (customers.csv, classification: "Customers Classifier"); always a name whose slug and
+    package name are valid ("2024.csv": "Data 2024 Classifier") and short enough for the
+    generated code (trailing words of a long file name are dropped)."""
+    if answers["dataset"] in SAMPLE_NAMES:
+        return SAMPLE_NAMES[answers["dataset"]]
+    # PureWindowsPath takes both / and \ as separators, so any typed path gives its file name.
+    words = re.findall(r"[^\W_]+", PureWindowsPath(answers["custom_csv"].strip()).stem)
+    if not words or not words[0][0].isalpha():
+        words.insert(0, "data")
+    task_word = TASK_WORDS.get(answers["task"], "Model")
+    while len(words) > 1 and len("_".join([*words, task_word])) > MAX_DEFAULT_PACKAGE:
+        words.pop()
+    words = [words[0][: MAX_DEFAULT_PACKAGE - len(task_word) - 1], *words[1:], task_word]
+    return " ".join(word[:1].upper() + word[1:] for word in words)
 
 
 def check_names(answers: dict) -> Iterator[Problem]:

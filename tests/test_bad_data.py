@@ -20,7 +20,6 @@ from .conftest import run
 
 pytestmark = pytest.mark.slow
 
-PACKAGE = "car_origin_classifier"
 ROWS = 40
 
 
@@ -98,7 +97,8 @@ def prepare(project: Path, case: str, folder: Path) -> Prepared:
     """The prepare stage run on the case's file, as dvc.yaml runs it."""
     raw, out = folder / "raw.csv", folder / "out"
     raw.write_bytes((WORKS | STOPS)[case][0].encode("utf-8"))
-    command = [sys.executable, "-m", f"{PACKAGE}.stages.prepare", "--raw", str(raw),
+    package = project.name.replace("-", "_")  # the default name follows the CSV's file name
+    command = [sys.executable, "-m", f"{package}.stages.prepare", "--raw", str(raw),
                "--train", str(out / "train.parquet"), "--test", str(out / "test.parquet")]  # fmt: skip
     done = run(command, project, env=os.environ | {"PYTHONPATH": str(project)})
     return Prepared(raw, out, done.returncode, done.stderr)
@@ -161,7 +161,7 @@ def test_metrics_json_holds_null_for_nan_and_says_so(project, tmp_path):
     target = tmp_path / "metrics.json"
     code = (
         f"import logging; logging.basicConfig(); from pathlib import Path; "
-        f"from {PACKAGE}.machinery.files import write_json_atomic; "
+        f"from {project.name.replace('-', '_')}.machinery.files import write_json_atomic; "
         f"write_json_atomic({{'roc_auc': float('nan'), 'accuracy': 1.0}}, Path({str(target)!r}))"
     )
     done = run([sys.executable, "-c", code], project, env=os.environ | {"PYTHONPATH": str(project)})

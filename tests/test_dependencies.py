@@ -1,6 +1,7 @@
 """A generated project's dependencies: every range is capped, and the installed set is consistent."""
 
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import jinja2
 import pytest
 from packaging.requirements import Requirement
 
-from .conftest import TEMPLATE
+from .conftest import TEMPLATE, bake_ok, git, run
 
 # `make demo` (run by .ci/run before the tests) installs a default project the way a user does:
 # `make install`, a fresh venv from requirements.lock plus the project itself.
@@ -70,3 +71,34 @@ def test_demo_venv_path_is_where_make_demo_builds_it():
     makefile = (TEMPLATE / "Makefile").read_text()
     assert "DEMO := demo" in makefile and "cd $(DEMO)/car-origin-classifier && $(MAKE) install" in makefile
     assert Path(DEMO_VENV).name == ".venv"
+
+
+# A small dependency no other package pulls in, with no dependencies of its own.
+NEW_DEPENDENCY = "tomli-w"
+
+
+@pytest.mark.slow  # asks the package index
+def test_make_lock_after_adding_a_dependency_changes_only_its_lines(cookies, tmp_path):
+    """`make lock` after adding one dependency adds its pin and uv's note naming the project,
+    and changes no other line (before, it re-resolved for the project's Python only and
+    rewrote 159 lines). A project with `_` in its slug checks uv's spelling of the name.
+    The venv is a stand-in: the real uv, and a pip that only records what it was asked."""
+    project = bake_ok(cookies, {"project_name": "Churn Model", "project_slug": "churn_model"})
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace("dependencies = [\n", f'dependencies = [\n    "{NEW_DEPENDENCY}>=1,<2",\n', 1))
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "uv").symlink_to(Path(sys.executable).parent / "uv")
+    (venv / "bin" / "pip").write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "pip-args"}\n')
+    (venv / "bin" / "pip").chmod(0o755)
+
+    done = run(["make", "--no-print-directory", "lock", f"VENV={venv}"], project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    diff = git(project, "diff", "--unified=0", "--", "requirements.lock").splitlines()
+    removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
+    assert removed == [], removed
+    assert len(added) == 2 and added[0].startswith(f"+{NEW_DEPENDENCY}=="), added
+    assert added[1] == "+    # via churn-model (pyproject.toml)"
+    assert (tmp_path / "pip-args").read_text().split() == ["install", "--quiet", "-r", "requirements.lock"]

@@ -29,7 +29,6 @@ from .conftest import (
 COMBINATIONS = all_combinations() if os.environ.get("ALL_COMBINATIONS") == "1" else pairwise_combinations()
 # A GitHub Actions expression `${{ ... }}` is meant to be there; any other `{{` is not.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
-PACKAGE = "car_origin_classifier"
 # The template's room in the generated package, one job a module.
 MACHINERY = ("__init__", "champion", "cli", "data", "deciding", "derive", "drift", "evaluation", "failures", "files",
              "lineage", "metric_registry", "model_log", "model_registry", "monitor", "params", "paths", "plots",
@@ -37,7 +36,7 @@ MACHINERY = ("__init__", "champion", "cli", "data", "deciding", "derive", "drift
              "table_format", "tags", "training_data")  # fmt: skip
 
 
-def expected_files(combo: Combo, package: str = PACKAGE) -> set[str]:
+def expected_files(combo: Combo, package: str) -> set[str]:
     """The files git tracks in a fresh project, written out so the test can disagree."""
     raw = "data/raw/" + ("data" if combo.dataset == "custom" else combo.dataset) + ".csv"
     files = {
@@ -67,7 +66,8 @@ def text_files(project: Path) -> list[Path]:
 
 def check_git_state(project: Path, combo: Combo) -> None:
     """Exactly the chosen files are committed, in one complete first commit."""
-    assert set(git(project, "ls-files").split("\n")) - {""} == expected_files(combo)
+    package = project.name.replace("-", "_")  # the default name follows the data set
+    assert set(git(project, "ls-files").split("\n")) - {""} == expected_files(combo, package)
     assert git(project, "status", "--porcelain") == "", "the first commit must be complete"
     assert len(git(project, "log", "--oneline").splitlines()) == 1
     hooks_installed = (project / ".git" / "hooks" / "pre-push").is_file()
@@ -157,6 +157,15 @@ def check_lock_satisfies_dependencies(project: Path) -> None:
             assert requirement.specifier.contains(version), f"{requirement.name}=={version} ({marker}) breaks {spec}"
 
 
+def check_lock_names_the_project(project: Path) -> None:
+    """uv's "via" notes in requirements.lock name this project, as the project's own `make lock`
+    writes them: a first `make lock` does not rewrite those lines."""
+    name = canonicalize_name(tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"])
+    lock = (project / "requirements.lock").read_text()
+    noted = re.findall(r"^    #(?: via|  ) (\S+) \(pyproject\.toml\)$", lock, re.MULTILINE)
+    assert len(noted) > 10 and set(noted) == {name}, set(noted)
+
+
 def check_ruff(project: Path) -> None:
     for command in (["ruff", "check", "--no-cache", "."], ["ruff", "format", "--check", "--no-cache", "."]):
         done = run(command, project)
@@ -187,6 +196,7 @@ def test_bake(cookies, combo):
     check_raw_data(project, combo)
     check_dvc_config(project, combo)
     check_lock_satisfies_dependencies(project)
+    check_lock_names_the_project(project)
     check_ruff(project)
 
 

@@ -12,7 +12,7 @@ import pytest
 from .conftest import CUSTOM_CSV, TEMPLATE, bake_ok, git, run
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-from answers import remote_url  # noqa: E402
+from answers import default_project_name, remote_url  # noqa: E402
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "data.csv") -> str:
@@ -128,8 +128,62 @@ def test_custom_csv_task_defaults_to_what_its_target_holds(tmp_path, text, task)
                "dataset=custom", f"custom_csv={path}", "target_column=y"]  # fmt: skip
     done = run(command, tmp_path)
     assert done.returncode == 0, done.stderr
-    params = (tmp_path / "out" / "car-origin-classifier" / "params.yaml").read_text()
-    assert f"task: {task}\n" in params
+    (params,) = (tmp_path / "out").glob("*/params.yaml")
+    assert f"task: {task}\n" in params.read_text()
+
+
+DEFAULT_NAMES = [
+    # (id, answers, the project's directory)
+    ("cars", {}, "car-origin-classifier"),
+    ("wine", {"dataset": "wine"}, "wine-cultivar-classifier"),
+    ("breast_cancer", {"dataset": "breast_cancer"}, "breast-cancer-classifier"),
+    ("diabetes", {"dataset": "diabetes"}, "diabetes-regressor"),
+    ("custom-classification", {"dataset": "custom", "custom_csv": str(CUSTOM_CSV), "target_column": "churned"}, "customers-classifier"),
+    ("custom-regression", {"dataset": "custom", "custom_csv": str(CUSTOM_CSV), "target_column": "monthly_fee"}, "customers-regressor"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("answers", "slug"), [r[1:] for r in DEFAULT_NAMES], ids=[r[0] for r in DEFAULT_NAMES])
+def test_default_name_follows_the_dataset(cookies, answers, slug):
+    """Left at its default, the project's name follows the data set (a custom CSV: its file
+    name and the task), and so do its directory, package and registered model."""
+    project = bake_ok(cookies, answers)
+    package = slug.replace("-", "_")
+    assert project.name == slug
+    assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == slug
+    assert (project / package / "__init__.py").is_file()
+    assert f"MODEL ?= models:/{package}_model@champion\n" in (project / "Makefile").read_text()
+
+
+def test_default_name_from_an_awkward_csv_file_name_is_a_valid_project(tmp_path):
+    """Spaces, accents, a dash and a leading year in the CSV's file name: the plain
+    cookiecutter CLI bakes a project whose slug and package are valid."""
+    path = write_csv(tmp_path, "x,y\n" + ROWS, name="2024 – été.csv")
+    cookiecutter = Path(sys.executable).parent / "cookiecutter"
+    command = [str(cookiecutter), "--no-input", "--output-dir", str(tmp_path / "out"), str(TEMPLATE),
+               "dataset=custom", f"custom_csv={path}", "target_column=y"]  # fmt: skip
+    done = run(command, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "data-2024-ete-classifier" / "data_2024_ete_classifier").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("custom_csv", "task", "name"),
+    [
+        ("customers.csv", "classification", "Customers Classifier"),
+        ("~/data/house_prices.v2.csv", "regression", "House Prices V2 Regressor"),
+        ("C:\\Users\\me\\churn-2024.csv", "classification", "Churn 2024 Classifier"),
+        ("/data/2024.csv", "regression", "Data 2024 Regressor"),
+        ("", "classification", "Data Classifier"),
+        ("customers.csv", "clustering", "Customers Model"),
+        ("customer_churn_export_from_the_crm_2024.csv", "classification", "Customer Churn Classifier"),
+        ("Kundenabwanderungsvorhersagedaten.csv", "regression", "Kundenabwanderungs Regressor"),
+    ],
+)
+def test_default_name_of_a_custom_csv(custom_csv, task, name):
+    """The file's name (not its folders, Windows paths too), the task's word; a name that
+    starts with a letter, so its package name can be imported, and at most 28 characters long."""
+    assert default_project_name({"dataset": "custom", "custom_csv": custom_csv, "task": task}) == name
 
 
 def test_excel_style_csv_is_accepted_and_read_as_the_stages_read_it(cookies, tmp_path):

@@ -23,7 +23,6 @@ from .test_secrets import fake_credentials, files_holding, git_objects_holding, 
 
 pytestmark = pytest.mark.slow
 SWEEP = "train.random_forest.max_depth=1,2,4,8"
-MODEL = "car_origin_classifier_model"
 UNUSED_DB = "postgresql+psycopg://nobody@127.0.0.1:9/mlflow"
 
 
@@ -58,7 +57,8 @@ def check_sweep_in_store(client: mlflow.MlflowClient, project: Path, names: list
     baseline = git(project, "rev-parse", "HEAD").strip()
     assert {r.data.tags["dvc.baseline_rev"] for r in runs if "dvc.exp_name" in r.data.tags} == {baseline}
     best = min(runs, key=lambda r: r.data.metrics["rmse"])
-    champion = client.get_model_version_by_alias(MODEL, "champion")
+    model = project.name.replace("-", "_") + "_model"  # the default name follows the data set
+    champion = client.get_model_version_by_alias(model, "champion")
     assert champion.run_id == best.info.run_id or champion.tags["model_md5"] == best.data.tags["lineage.model_md5"]
 
 

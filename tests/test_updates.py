@@ -23,6 +23,34 @@ from project_setup import cruft_comparison_render  # noqa: E402
 
 SLUG = "car-origin-classifier"
 NEW_TARGET = "\nhello-update:  ## a target the template gained after the bake\n\t@echo updated\n"
+PACKAGE_TEMPLATE = Path("{{cookiecutter.project_slug}}", "{{cookiecutter.package_name}}")
+# The user's own entries, appended as the module docstrings say; each block imports what it
+# needs itself and otherwise uses names both layouts of the package have in these modules.
+USER_MODEL = """
+
+from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor  # noqa: E402
+
+
+class ExtraTrees(Section):
+    n_estimators: int = Field(ge=1)
+
+
+MODELS["extra_trees"] = Model(
+    ExtraTrees,
+    classification=lambda p, seed: ExtraTreesClassifier(random_state=seed, **p.model_dump()),
+    regression=lambda p, seed: ExtraTreesRegressor(random_state=seed, **p.model_dump()),
+)
+"""
+USER_METRIC = """
+
+from sklearn.metrics import balanced_accuracy_score  # noqa: E402
+
+
+@metric(CLASSIFICATION, MAXIMIZE)
+def balanced_accuracy(scored: Scored) -> float:
+    return balanced_accuracy_score(scored.actual, scored.predicted)
+"""
+MACHINERY_CHANGE = '\n\nTEMPLATE_UPDATE = "arrived"  # a change to the template\'s machinery\n'
 
 
 def cruft(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -91,6 +119,64 @@ def test_cruft_update_brings_a_template_change_into_a_baked_project(tmp_path):
     assert run(["make", "--no-print-directory", "hello-update"], project).stdout == "updated\n"
     repro = run(["dvc", "repro"], project, env=os.environ | {"PYTHONPATH": str(project)})
     assert repro.returncode == 0, repro.stdout + repro.stderr
+
+
+def machinery_module(template: Path) -> Path:
+    """A module of the template's machinery, relative to the package: machinery/files.py where
+    the package keeps the template's files in machinery/ (every file there is the template's),
+    else files.py (the layout before that split)."""
+    machinery = template / PACKAGE_TEMPLATE / "machinery"
+    return Path("machinery", "files.py") if machinery.is_dir() else Path("files.py")
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as file:
+        file.write(text)
+
+
+@pytest.mark.slow
+def test_template_updates_keep_the_users_work(tmp_path):
+    """A model appended to models.py, a metric to metrics.py and a changed params.yaml value,
+    committed; then the template changes a module of its machinery: `cruft update` applies it
+    without a conflict (exit 0, no .rej file), the user's edits are as they were, the change
+    arrived, and `dvc repro` runs with both (the user's metric is computed)."""
+    clone = template_clone(tmp_path)
+    created = cruft(tmp_path, "create", str(clone), "--no-input", "--output-dir", str(tmp_path / "work"))
+    assert created.returncode == 0, created.stdout + created.stderr
+    (project,) = (tmp_path / "work").iterdir()
+    package = project / project.name.replace("-", "_")
+    git(project, "add", ".cruft.json")
+    git(project, "commit", "--quiet", "-m", "Record the template version")
+
+    append(package / "models.py", USER_MODEL)
+    append(package / "metrics.py", USER_METRIC)
+    params = project / "params.yaml"
+    before = params.read_text()
+    assert "  test_size: 0.25\n" in before
+    params.write_text(before.replace("  test_size: 0.25\n", "  test_size: 0.3\n", 1))
+    mine = {path: path.read_text() for path in (package / "models.py", package / "metrics.py", params)}
+    git(project, "commit", "--quiet", "--all", "-m", "My model, my metric, my split")
+
+    module = machinery_module(clone)
+    append(clone / PACKAGE_TEMPLATE / module, MACHINERY_CHANGE)
+    git(clone, "commit", "--quiet", "--all", "-m", "Change a machinery module")
+
+    updated = cruft(project, "update", "--skip-apply-ask")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert list(project.rglob("*.rej")) == [], "a conflict was left for the user"
+    assert {path: path.read_text() for path in mine} == mine, "the user's edits are intact"
+    assert (package / module).read_text().endswith(MACHINERY_CHANGE), "the machinery change arrived"
+    changed = {line[3:] for line in git(project, "status", "--porcelain").splitlines()}
+    assert changed == {str(package.relative_to(project) / module), ".cruft.json"}
+
+    env = os.environ | {"PYTHONPATH": str(project)}
+    repro = run(["dvc", "repro"], project, env=env)
+    assert repro.returncode == 0, repro.stdout + repro.stderr
+    shown = run(["dvc", "metrics", "show", "--json"], project, env=env)
+    assert shown.returncode == 0 and '"balanced_accuracy"' in shown.stdout, shown.stdout + shown.stderr
+    imported = ".".join([package.name, *module.with_suffix("").parts])
+    check = run([sys.executable, "-c", f"import {imported} as m; print(m.TEMPLATE_UPDATE)"], project, env=env)
+    assert check.stdout == "arrived\n", check.stderr
 
 
 def test_cruft_renders_for_update_and_diff_are_recognised(tmp_path):
