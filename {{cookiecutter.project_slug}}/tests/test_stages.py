@@ -9,7 +9,12 @@ import pytest
 
 from {{ cookiecutter.package_name }}.features import features_and_target
 from {{ cookiecutter.package_name }}.machinery.data import DataError
-from {{ cookiecutter.package_name }}.machinery.metric_registry import predict, registered, score, task_metrics
+from {{ cookiecutter.package_name }}.machinery.metric_registry import (
+    predict,
+    registered,
+    score,
+    task_metrics,
+)
 from {{ cookiecutter.package_name }}.machinery.params import DataParams, ParamsError
 from {{ cookiecutter.package_name }}.machinery.stage import core_limit
 from {{ cookiecutter.package_name }}.models import MODELS

@@ -10,7 +10,15 @@ from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, PERMISSION_DENIED
 from sklearn.dummy import DummyClassifier
 
 from {{ cookiecutter.package_name }} import settings
-from {{ cookiecutter.package_name }}.machinery import champion, lineage, paths, registry, runs, store, tags
+from {{ cookiecutter.package_name }}.machinery import (
+    champion,
+    lineage,
+    paths,
+    registry,
+    runs,
+    store,
+    tags,
+)
 
 
 def test_default_store_is_sqlite_at_the_dvc_root(tmp_path, monkeypatch):
