@@ -1,4 +1,4 @@
-"""The stage functions: split, fit and score behave the same on any tabular data."""
+"""The stage functions: split, fit and score behave the same on any tabular data. Yours."""
 
 import io
 import math

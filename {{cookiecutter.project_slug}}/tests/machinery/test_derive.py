@@ -1,5 +1,8 @@
 """Your own transformers (features.py's DERIVED_COLUMNS) inside the saved model, and the
-sweep that follows the model params.yaml names."""
+sweep that follows the model params.yaml names.
+
+Maintained by the template (arrives with `cruft update`).
+"""
 
 import io
 import pickle

@@ -1,4 +1,7 @@
-"""Drift statistics and monitor's decisions, on synthetic columns: no store, no DVC."""
+"""Drift statistics and monitor's decisions, on synthetic columns: no store, no DVC.
+
+Maintained by the template (arrives with `cruft update`).
+"""
 
 from types import SimpleNamespace
 

@@ -1,4 +1,7 @@
-"""params.yaml is validated before any stage does work, by the stages' own params models."""
+"""params.yaml is validated before any stage does work, by the stages' own params models.
+
+Maintained by the template (arrives with `cruft update`).
+"""
 
 import json
 import subprocess

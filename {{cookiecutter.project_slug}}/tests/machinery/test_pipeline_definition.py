@@ -1,4 +1,7 @@
-"""dvc.yaml is honest: each stage's files, code and params are what the stage really uses."""
+"""dvc.yaml is honest: each stage's files, code and params are what the stage really uses.
+
+Maintained by the template (arrives with `cruft update`).
+"""
 
 import ast
 import importlib

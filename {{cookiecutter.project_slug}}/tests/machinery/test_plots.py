@@ -1,5 +1,8 @@
 """The plot data and figures evaluate writes: their shape, one curve per class, and the
-same bytes from the same model and rows."""
+same bytes from the same model and rows.
+
+Maintained by the template (arrives with `cruft update`).
+"""
 
 import numpy as np
 import pandas as pd

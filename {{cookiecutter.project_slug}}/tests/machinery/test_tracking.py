@@ -1,5 +1,8 @@
 """MLflow store resolution, the experiment's kind, run names and datasets, registration without
-duplicates, and the champion alias."""
+duplicates, and the champion alias.
+
+Maintained by the template (arrives with `cruft update`).
+"""
 
 import json
 
