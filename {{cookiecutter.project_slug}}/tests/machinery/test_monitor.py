@@ -12,7 +12,7 @@ import pytest
 from {{ cookiecutter.package_name }}.machinery.data import DataError
 from {{ cookiecutter.package_name }}.machinery.drift import feature_drift, psi, reasons
 from {{ cookiecutter.package_name }}.machinery.metric_registry import MAXIMIZE, MINIMIZE
-from {{ cookiecutter.package_name }}.machinery.monitor import PARAMS, as_model_sees, worsening
+from {{ cookiecutter.package_name }}.machinery.monitor import PARAMS, as_model_sees, summary, worsening
 from {{ cookiecutter.package_name }}.machinery.params import load_params
 from {{ cookiecutter.package_name }}.machinery.records import Record
 from {{ cookiecutter.package_name }}.machinery.training_data import training_input
@@ -122,3 +122,14 @@ def test_training_data_is_the_recorded_input_of_the_stage_that_writes_the_model(
 def test_a_run_without_that_record_is_one_clear_error():
     with pytest.raises(DataError, match="records no single data file"):
         training_input(record({"lineage.model_path": "models/model.pkl"}), STAGES)
+
+
+def test_a_primary_metric_the_models_run_never_recorded_is_said_not_crashed_on(tmp_path):
+    """After a metric is added and made primary, the old champion's run has no value for it:
+    the summary says so (no drift, exit 0), instead of failing."""
+    performance = {"primary_metric": "new_metric", "metrics": {"new_metric": 0.9},
+                   "recorded": {"new_metric": None}, "worsening": None, "degraded": False}  # fmt: skip
+    report = {"model": {"version": "1"}, "performance": performance, "drifted_features": [],
+              "features": {"a": {}}}  # fmt: skip
+    line = summary(report, tmp_path / "report.json")
+    assert line.startswith("no drift") and "new_metric 0.9 on the batch vs none recorded" in line

@@ -153,7 +153,8 @@ def summary(report: dict, written: Path) -> str:
     if performance and performance["metrics"].get(performance["primary_metric"]) is not None:
         name = performance["primary_metric"]
         now, recorded = performance["metrics"][name], performance["recorded"][name]
-        score = f"{name} {now:.3g} on the batch vs {recorded:.3g} recorded"
+        then = f"{recorded:.3g} recorded" if recorded is not None else "none recorded on its run"
+        score = f"{name} {now:.3g} on the batch vs {then}"
         if performance.get("degraded"):
             problems.append(f"{score} ({performance['worsening']:.0%} worse)")
     if problems:
