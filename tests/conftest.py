@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
@@ -116,3 +117,50 @@ def bake_ok(cookies, context: dict) -> Path:
     assert result.exception is None, result.exception
     assert result.exit_code == 0
     return Path(result.project_path)
+
+
+def project_env(project: Path) -> dict:
+    """What `pip install -e .` gives a user: the workspace's package importable from anywhere."""
+    return os.environ | {"PYTHONPATH": str(project)}
+
+
+def dvc(project: Path, *args: str) -> str:
+    done = run(["dvc", *args], project, env=project_env(project))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def trained_project(cookies_session) -> Callable[[Combo], Path]:
+    """`trained_project(combo)`: a project baked with `combo` and `dvc repro`'d once per test
+    worker, shared by the tests that only read it or leave it as they found it (a forced
+    repro that rebuilds the same bytes, a page written beside it). Mark those tests
+    `xdist_group(combo.id)` so that `--dist loadgroup` (`make test`) runs them on one worker:
+    one bake and one repro for all of them. A test that changes a project bakes its own."""
+    made: dict[str, Path] = {}
+
+    def trained(combo: Combo) -> Path:
+        key = json.dumps(combo.context(), sort_keys=True)
+        if key not in made:
+            made[key] = bake_ok(cookies_session, combo.context())
+            dvc(made[key], "repro")
+        return made[key]
+
+    return trained
+
+
+@pytest.fixture(scope="session")
+def pushed_default(cookies_session, tmp_path_factory) -> tuple[Path, Path]:
+    """(project, origin): a default project after `dvc repro`, committed and `git push`ed to
+    a bare origin's main (the bake's DVC pre-push hook pushes the data to the local remote):
+    what a newcomer and CI clone. Shared, once per worker, by the tests that only clone it
+    (mark them `xdist_group("pushed-default")`)."""
+    project = bake_ok(cookies_session, {})
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "trained")
+    origin = tmp_path_factory.mktemp("pushed") / "origin.git"
+    git(origin.parent, "init", "--quiet", "--bare", str(origin))
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "push", "--quiet", "origin", "HEAD:main")
+    return project, origin

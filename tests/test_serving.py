@@ -14,20 +14,18 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import Combo, bake_ok, run
+from .conftest import Combo, project_env, run
 from .services import free_port, healthy, wait_for
-from .test_pipeline import dvc, project_env
 
 pytestmark = pytest.mark.slow
 
+# The projects test_plots draws: one bake and one repro for both modules (see trained_project).
 SERVED = [Combo("cars", "classification", "random_forest"), Combo("diabetes", "regression", "linear")]
 
 
-@pytest.fixture(scope="module", params=SERVED, ids=[combo.id for combo in SERVED])
-def trained(request, cookies_session) -> Path:
-    project = bake_ok(cookies_session, request.param.context())
-    dvc(project, "repro")
-    return project
+@pytest.fixture(params=[pytest.param(combo, id=combo.id, marks=pytest.mark.xdist_group(combo.id)) for combo in SERVED])
+def trained(request, trained_project) -> Path:
+    return trained_project(request.param)
 
 
 def post(url: str, payload: dict) -> tuple[int, dict]:
