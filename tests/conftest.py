@@ -85,9 +85,14 @@ def all_combinations() -> list[Combo]:
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_tools(tmp_path_factory):
-    """The venv's dvc on PATH, no analytics, and a git with no user config or identity."""
+    """The venv's dvc on PATH, no analytics, passive OpenMP waits, and a git with no user
+    config or identity."""
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["DVC_NO_ANALYTICS"] = "1"
+    # OpenMP threads (hist_gradient_boosting's) that wait by sleeping, not spinning: with two
+    # workers and their stages on two busy cores, spinning made a 2 s fit take 30-60 s. Same
+    # threads, same results; only the waiting changes.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     empty = tmp_path_factory.mktemp("git") / "gitconfig"
     empty.write_text("")
     os.environ["GIT_CONFIG_GLOBAL"] = str(empty)
