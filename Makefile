@@ -27,13 +27,13 @@ demo: $(VENV)/installed  ## bake with defaults, install the project in its own v
 	cd $(DEMO)/car-origin-classifier && .venv/bin/dvc metrics show && .venv/bin/python -m car_origin_classifier champion
 
 test: $(VENV)/installed  ## every tier, two workers
-	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup
 
 test-fast: $(VENV)/installed
-	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 -m "not slow"
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
 
 test-slow: $(VENV)/installed
-	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 -m slow
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup -m slow
 
 BENCH_OUT ?= BENCHMARKS.md
 bench: $(VENV)/installed  ## BENCHMARKS.md (about 35 min): baked projects measured; QUICK=1: a reduced set in minutes

@@ -164,7 +164,9 @@ def scaling_section(scale: list[dict], facts: dict) -> list[str]:
 def report(results: dict, plan, machine: str) -> str:
     target_rows, facts = targets(results)
     sweep, serving = results["sweep"], results["serving"]
-    mode = " with QUICK=1 (a reduced set: fewer runs, small tables)" if plan.quick else ""
+    mode = ""
+    if plan.quick:
+        mode = " with QUICK=1 (a reduced set: each figure once, no warm-up run, small tables, one thread per process)"
     lines = [
         "# Benchmarks",
         "",

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
@@ -84,9 +85,14 @@ def all_combinations() -> list[Combo]:
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_tools(tmp_path_factory):
-    """The venv's dvc on PATH, no analytics, and a git with no user config or identity."""
+    """The venv's dvc on PATH, no analytics, passive OpenMP waits, and a git with no user
+    config or identity."""
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["DVC_NO_ANALYTICS"] = "1"
+    # OpenMP threads (hist_gradient_boosting's) that wait by sleeping, not spinning: with two
+    # workers and their stages on two busy cores, spinning made a 2 s fit take 30-60 s. Same
+    # threads, same results; only the waiting changes.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     empty = tmp_path_factory.mktemp("git") / "gitconfig"
     empty.write_text("")
     os.environ["GIT_CONFIG_GLOBAL"] = str(empty)
@@ -116,3 +122,50 @@ def bake_ok(cookies, context: dict) -> Path:
     assert result.exception is None, result.exception
     assert result.exit_code == 0
     return Path(result.project_path)
+
+
+def project_env(project: Path) -> dict:
+    """What `pip install -e .` gives a user: the workspace's package importable from anywhere."""
+    return os.environ | {"PYTHONPATH": str(project)}
+
+
+def dvc(project: Path, *args: str) -> str:
+    done = run(["dvc", *args], project, env=project_env(project))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def trained_project(cookies_session) -> Callable[[Combo], Path]:
+    """`trained_project(combo)`: a project baked with `combo` and `dvc repro`'d once per test
+    worker, shared by the tests that only read it or leave it as they found it (a forced
+    repro that rebuilds the same bytes, a page written beside it). Mark those tests
+    `xdist_group(combo.id)` so that `--dist loadgroup` (`make test`) runs them on one worker:
+    one bake and one repro for all of them. A test that changes a project bakes its own."""
+    made: dict[str, Path] = {}
+
+    def trained(combo: Combo) -> Path:
+        key = json.dumps(combo.context(), sort_keys=True)
+        if key not in made:
+            made[key] = bake_ok(cookies_session, combo.context())
+            dvc(made[key], "repro")
+        return made[key]
+
+    return trained
+
+
+@pytest.fixture(scope="session")
+def pushed_default(cookies_session, tmp_path_factory) -> tuple[Path, Path]:
+    """(project, origin): a default project after `dvc repro`, committed and `git push`ed to
+    a bare origin's main (the bake's DVC pre-push hook pushes the data to the local remote):
+    what a newcomer and CI clone. Shared, once per worker, by the tests that only clone it
+    (mark them `xdist_group("pushed-default")`)."""
+    project = bake_ok(cookies_session, {})
+    dvc(project, "repro")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "trained")
+    origin = tmp_path_factory.mktemp("pushed") / "origin.git"
+    git(origin.parent, "init", "--quiet", "--bare", str(origin))
+    git(project, "remote", "add", "origin", str(origin))
+    git(project, "push", "--quiet", "origin", "HEAD:main")
+    return project, origin

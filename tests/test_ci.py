@@ -80,20 +80,15 @@ def run_steps(checkout: Path, steps: list[str], summary: Path) -> subprocess.Com
 
 
 @pytest.mark.slow
-def test_pipeline_job_reproduces_and_reports_metrics(cookies, tmp_path):
+@pytest.mark.xdist_group("pushed-default")
+def test_pipeline_job_reproduces_and_reports_metrics(pushed_default, tmp_path):
     """In a fresh clone (as CI sees the repository), the job's steps pull the data from the
     local-folder remote, reproduce and put the metrics table in the step summary; with the
     remote out of reach they skip in one line instead of failing."""
-    project = bake_ok(cookies, {})
-    dvc(project, "repro")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "trained")
-    git(project, "branch", "--move", "--force", "main")
+    project, origin = pushed_default  # trained, committed on main, `git push`ed to origin
     dvc(project, "push", "--quiet")
-    origin = tmp_path / "origin.git"
-    git(project, "clone", "--quiet", "--bare", str(project), str(origin))
     checkout = tmp_path / "checkout"
-    git(tmp_path, "clone", "--quiet", str(origin), str(checkout))
+    git(tmp_path, "clone", "--quiet", "--branch", "main", str(origin), str(checkout))
     os.symlink(Path(sys.executable).parent.parent, checkout / ".venv")
 
     summary = tmp_path / "summary.md"

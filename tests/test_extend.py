@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,9 +20,9 @@ import pytest
 import yaml
 
 from .conftest import Combo, bake_ok, git, run
-from .services import free_port, healthy, wait_for
+from .services import free_port
 from .test_pipeline import dvc, project_env, runs
-from .test_serving import post, split_payload
+from .test_serving import ctrl_c, post, split_payload, start_serve, stop_and_check
 
 pytestmark = pytest.mark.slow
 JOURNEY_BLOCK = re.compile(r"<!-- journey: (?P<name>[^>]+?) -->\n```\w*\n(?P<body>.*?)```", re.S)
@@ -154,23 +152,15 @@ def test_add_a_featurize_stage(cookies):
 
 
 def served_predictions(project: Path, rows: pd.DataFrame, log: Path) -> list:
-    """`make serve`'s answer for `rows`, the server stopped afterwards."""
-    port, venv = free_port(), Path(sys.executable).parent.parent
-    with open(log, "w") as output:
-        server = subprocess.Popen(
-            ["make", "--no-print-directory", "serve", f"VENV={venv}", f"SERVE_PORT={port}"],
-            cwd=project, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    """`make serve`'s answer for `rows`; then Ctrl-C stops the whole server."""
+    port = free_port()
+    server = start_serve(project, port, log)
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: healthy(url, "/ping") or server.poll() is not None, "make serve", 300)
-        assert server.poll() is None, log.read_text()
-        status, answer = post(f"{url}/invocations", split_payload(rows))
+        status, answer = post(f"http://127.0.0.1:{port}/invocations", split_payload(rows))
         assert status == 200, answer
         return answer["predictions"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_and_check(server, port, log, ctrl_c)
 
 
 PYFUNC_SCRIPT = """

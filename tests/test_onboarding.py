@@ -26,7 +26,8 @@ def outputs(project: Path) -> dict[str, str]:
 
 
 def push_and_clone(project: Path, tmp_path: Path) -> Path:
-    """Run the pipeline, commit, `git push` to a bare origin, clone it elsewhere, `dvc pull`."""
+    """Run the pipeline, commit, `git push` to a bare origin, clone it elsewhere, `dvc pull`
+    (conftest's `pushed_default` makes the same push for the default project)."""
     dvc(project, "repro")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "trained")
@@ -34,6 +35,11 @@ def push_and_clone(project: Path, tmp_path: Path) -> Path:
     git(tmp_path, "init", "--quiet", "--bare", str(origin))
     git(project, "remote", "add", "origin", str(origin))
     git(project, "push", "--quiet", "origin", "HEAD:main")
+    return clone_and_pull(origin, tmp_path)
+
+
+def clone_and_pull(origin: Path, tmp_path: Path) -> Path:
+    """A newcomer's `git clone` of origin's main elsewhere, then `dvc pull`."""
     clone = tmp_path / "elsewhere" / "newcomer"
     git(tmp_path, "clone", "--quiet", "--branch", "main", str(origin), str(clone))
     dvc(clone, "pull")
@@ -52,9 +58,10 @@ def check_identical_workspace(project: Path, clone: Path) -> None:
     assert not (clone / "mlflow.db").exists(), "an up-to-date clone must not rerun evaluate"
 
 
-def test_local_remote_clone_and_pull(cookies, tmp_path):
-    project = bake_ok(cookies, {})
-    check_identical_workspace(project, push_and_clone(project, tmp_path))
+@pytest.mark.xdist_group("pushed-default")
+def test_local_remote_clone_and_pull(pushed_default, tmp_path):
+    project, origin = pushed_default  # trained, committed, `git push`ed
+    check_identical_workspace(project, clone_and_pull(origin, tmp_path))
 
 
 def test_s3_remote_clone_and_pull(cookies, tmp_path, s3_endpoint):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from .browser import browser_page, wait_until
-from .conftest import TEMPLATE, Combo, bake_ok, run
+from .conftest import TEMPLATE, Combo, run
 from .test_pipeline import dvc, project_env, runs, store
 
 pytestmark = pytest.mark.slow
@@ -24,6 +24,8 @@ CASES = [
     (Combo("cars", "classification", "random_forest"), "plots.png"),
     (Combo("diabetes", "regression", "linear"), "plots-regression.png"),
 ]
+# The projects test_serving serves: one bake and one repro for both modules (see trained_project).
+CASE_PARAMS = [pytest.param(combo, shot, id=combo.id, marks=pytest.mark.xdist_group(combo.id)) for combo, shot in CASES]
 FIGURES = {
     "classification": {"confusion_matrix", "roc", "precision_recall", "importance"},
     "regression": {"predicted_vs_actual", "residuals", "importance"},
@@ -63,12 +65,11 @@ def drawn_charts(page_file: Path, expected: int, screenshot: Path) -> tuple[dict
         return page.evaluate(DRAWN), list(troubles.lines)
 
 
-@pytest.mark.parametrize(("combo", "shot"), CASES, ids=[combo.id for combo, _ in CASES])
-def test_plots_render_offline_and_are_logged_to_mlflow(cookies, tmp_path, combo, shot):
+@pytest.mark.parametrize(("combo", "shot"), CASE_PARAMS)
+def test_plots_render_offline_and_are_logged_to_mlflow(trained_project, tmp_path, combo, shot):
     """Every declared plot is drawn offline, its image is in the run, and reruns are identical."""
-    project = bake_ok(cookies, combo.context())
+    project = trained_project(combo)  # baked, then `dvc repro`
     package = project.name.replace("-", "_")
-    dvc(project, "repro")
     lock = (project / "dvc.lock").read_text(encoding="utf-8")
 
     declared = declared_plots(project)

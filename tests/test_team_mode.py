@@ -210,12 +210,22 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-@pytest.mark.parametrize("kind", ["down", "refusing"])
-def test_unusable_server_fails_fast_with_the_uri_and_no_traceback(cookies, refusing_server, kind):
-    """Down or refusing: evaluate fails within 30 s, naming the URI, and no traceback."""
-    project = bake_ok(cookies, {})
-    uri = closed_port_url() if kind == "down" else refusing_server
+@pytest.fixture(scope="module")
+def trained_not_evaluated(cookies_session) -> Path:
+    """A default project with prepare and train done: each test below makes evaluate fail,
+    which leaves it so (train's outputs as they were, nothing in dvc.lock for evaluate), so
+    the two share one bake and one training."""
+    project = bake_ok(cookies_session, {})
     dvc(project, "repro", "train")
+    return project
+
+
+@pytest.mark.xdist_group("unusable-server")
+@pytest.mark.parametrize("kind", ["down", "refusing"])
+def test_unusable_server_fails_fast_with_the_uri_and_no_traceback(trained_not_evaluated, refusing_server, kind):
+    """Down or refusing: evaluate fails within 30 s, naming the URI, and no traceback."""
+    project = trained_not_evaluated
+    uri = closed_port_url() if kind == "down" else refusing_server
     started = time.monotonic()
     done = run(["dvc", "repro"], project, env=project_env(project) | {"MLFLOW_TRACKING_URI": uri})
     elapsed = time.monotonic() - started
