@@ -158,7 +158,8 @@ def test_data_changed_outside_dvc_is_reported_undone_and_never_claimed(cookies, 
     changed_outside_dvc(raw)
     done = run(["dvc", "repro", "--no-commit"], project, env=project_env(project))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "WARNING __main__: this run was made on uncommitted changes" in done.stdout + done.stderr
+    warning = f"WARNING {project.name.replace('-', '_')}.machinery.evaluation: this run was made on uncommitted changes"
+    assert warning in done.stdout + done.stderr
     first, unstored = runs(project, project.name)
     line = one_error_line(project_command(project, "reproduce", unstored.info.run_id, "--into", str(tmp_path / "y")))
     assert line.startswith("ERROR: reproduce: data/raw/cars.csv: the recorded md5")
