@@ -321,7 +321,7 @@ from pathlib import Path
 import mlflow
 
 role, barrier, package = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-importlib.import_module(f"{package}.tracking").LOCK_FILE = f".mlflow.{role}.lock"
+importlib.import_module(f"{package}.machinery.store").LOCK_FILE = f".mlflow.{role}.lock"
 read = mlflow.MlflowClient.get_model_version_by_alias
 first = [True]
 
