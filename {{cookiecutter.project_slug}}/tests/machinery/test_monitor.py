@@ -127,9 +127,18 @@ def test_a_run_without_that_record_is_one_clear_error():
 def test_a_primary_metric_the_models_run_never_recorded_is_said_not_crashed_on(tmp_path):
     """After a metric is added and made primary, the old champion's run has no value for it:
     the summary says so (no drift, exit 0), instead of failing."""
-    performance = {"primary_metric": "new_metric", "metrics": {"new_metric": 0.9},
-                   "recorded": {"new_metric": None}, "worsening": None, "degraded": False}  # fmt: skip
-    report = {"model": {"version": "1"}, "performance": performance, "drifted_features": [],
-              "features": {"a": {}}}  # fmt: skip
+    performance = {
+        "primary_metric": "new_metric",
+        "metrics": {"new_metric": 0.9},
+        "recorded": {"new_metric": None},
+        "worsening": None,
+        "degraded": False,
+    }
+    report = {
+        "model": {"version": "1"},
+        "performance": performance,
+        "drifted_features": [],
+        "features": {"a": {}},
+    }
     line = summary(report, tmp_path / "report.json")
     assert line.startswith("no drift") and "new_metric 0.9 on the batch vs none recorded" in line
