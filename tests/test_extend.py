@@ -14,7 +14,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
 import yaml
@@ -176,13 +175,12 @@ print(json.dumps(mlflow.pyfunc.load_model(sys.argv[2]).predict(rows).tolist()))
 def pyfunc_in_fresh_venv(project: Path, ref: str, rows_csv: Path, scratch: Path) -> list:
     """The model loaded with mlflow.pyfunc in a new venv holding only its logged requirements."""
     store = f"sqlite:///{project / 'mlflow.db'}"
-    mlflow.set_tracking_uri(store)
-    mlflow.set_registry_uri(store)
-    try:
-        model = Path(mlflow.artifacts.download_artifacts(ref, dst_path=str(scratch / "model")))
-    finally:
-        mlflow.set_tracking_uri(None)
-        mlflow.set_registry_uri(None)
+    # In a child process: mlflow.set_registry_uri would leave MLFLOW_REGISTRY_URI set in this
+    # one (it has no way back), and every later test's client would read this store's registry.
+    fetch = f"import mlflow; print(mlflow.artifacts.download_artifacts({ref!r}, dst_path={str(scratch / 'model')!r}))"
+    fetched = run([sys.executable, "-c", fetch], scratch, env=os.environ | {"MLFLOW_TRACKING_URI": store})
+    assert fetched.returncode == 0, fetched.stderr[-2000:]
+    model = Path(fetched.stdout.strip().splitlines()[-1])
     uv, venv = shutil.which("uv"), scratch / "venv"
     for step in ([uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
                  [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
