@@ -27,7 +27,7 @@ demo: $(VENV)/installed  ## bake with defaults, install the project in its own v
 	cd $(DEMO)/car-origin-classifier && .venv/bin/dvc metrics show && .venv/bin/python -m car_origin_classifier champion
 
 test: $(VENV)/installed  ## every tier, two workers
-	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup
+	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 test-fast: $(VENV)/installed
 	PATH="$(BIN):$$PATH" $(BIN)/pytest -n 2 --dist loadgroup -m "not slow"
