@@ -100,7 +100,8 @@ def scored_chunks(source: Path, model: Any, chunk_rows: int) -> Iterator[pd.Data
         parsed = read_csv_chunks(source, chunk_rows)
         verbatim = read_csv_chunks(source, chunk_rows, as_text=True)
         # Numeric columns the rows bring; those that DERIVED_COLUMNS adds are the model's own.
-        numeric = [name for name in numeric_inputs(model) if name in input_columns(model)]
+        inputs = set(input_columns(model))
+        numeric = [name for name in numeric_inputs(model) if name in inputs]
         for frame, rows in zip(parsed, verbatim, strict=True):
             check_columns(frame, model, source)
             check_numbers(frame, numeric, source)

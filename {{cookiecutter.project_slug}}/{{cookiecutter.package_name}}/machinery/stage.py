@@ -72,8 +72,7 @@ COMMAND_MODULES = (f"{PACKAGE}.machinery.monitor",)
 
 def declared_sections() -> dict[str, type]:
     """Every params section some stage or command declares: what params.schema.json describes."""
-    commands = list(COMMAND_MODULES)
     sections: dict[str, type] = {}
-    for name in [*stage_modules(), *commands]:
+    for name in [*stage_modules(), *COMMAND_MODULES]:
         sections |= getattr(importlib.import_module(name), "PARAMS", {})
     return sections
