@@ -116,21 +116,36 @@ def test_dropped_columns_are_not_model_inputs(frame, task):
     assert "weight" not in fitted.feature_names_in_
 
 
-def test_saved_model_predicts_on_rows_as_read_from_csv(frame, task):
+@pytest.mark.parametrize("model", MODELS)
+def test_saved_model_predicts_on_rows_as_read_from_csv(frame, task, model):
     """The pickled model alone takes plain `pd.read_csv` rows (text dtypes, gaps, extra
     columns included): every transform it needs is inside it."""
     data = data_params(task, drop_columns=["weight"])
-    model = pickle.loads(serialize(fit(frame, data, train_params("random_forest"))))
+    model = pickle.loads(serialize(fit(frame, data, train_params(model))))
     text = frame.to_csv(index=False)
     for rows in (pd.read_csv(io.StringIO(text)),
                  pd.read_csv(io.StringIO(text), dtype_backend="pyarrow")):  # fmt: skip
         assert len(model.predict(rows.drop(columns=["label"]))) == len(frame)
 
 
-def test_same_inputs_give_byte_identical_model(frame, task):
+@pytest.mark.parametrize("model", MODELS)
+def test_same_inputs_give_byte_identical_model(frame, task, model):
     """Training is seeded: rerunning it produces the same model file, byte for byte."""
-    data, params = data_params(task), train_params("random_forest")
+    data, params = data_params(task), train_params(model)
     assert serialize(fit(frame, data, params)) == serialize(fit(frame, data, params))
+
+
+def test_gradient_boosting_reads_categories_as_codes(frame, task):
+    """No one-hot matrix for gradient boosting: each text column is one column of codes it
+    splits on natively, and a gap or a category never seen in training is a missing value."""
+    data = data_params(task)
+    fitted = fit(frame, data, train_params("hist_gradient_boosting"))
+    encoded = fitted.named_steps["preprocess"].get_feature_names_out()
+    assert len(encoded) == 3  # size, weight, colour: one column each
+    codes = [i for i, name in enumerate(encoded) if name.endswith("colour")]
+    assert list(fitted.named_steps["model"].categorical_features) == codes
+    unusual = frame.head(3).assign(colour=["purple", None, "red"]).drop(columns=["label"])
+    assert len(fitted.predict(unusual)) == 3
 
 
 @pytest.mark.parametrize("model", ["random_forest", "hist_gradient_boosting"])

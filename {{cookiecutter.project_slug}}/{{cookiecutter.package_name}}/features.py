@@ -18,7 +18,12 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
 
 from .machinery.data import DataError
 from .machinery.derive import DerivedColumns
@@ -79,10 +84,31 @@ def numeric_inputs(model: Pipeline) -> list[str]:
     ]
 
 
-def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
-    """Impute and scale numeric columns; impute and one-hot encode the others."""
+def reads_categories(estimator: Any) -> bool:
+    """Whether the model takes categories as integer codes itself (gradient boosting's
+    `categorical_features`), so it needs neither one-hot columns nor imputed gaps."""
+    return "categorical_features" in estimator.get_params()
+
+
+def make_preprocessor(features: pd.DataFrame, native_categories: bool = False) -> ColumnTransformer:
+    """Impute and scale numeric columns; impute and one-hot encode the others.
+
+    With `native_categories` (reads_categories), numbers go as they are, gaps and all, and
+    each other column as one column of category codes (a gap or an unseen value: missing):
+    a million rows then cost a few columns of floats instead of a dense one-hot matrix and
+    object copies of the text.
+    """
     numeric = features.select_dtypes(include="number").columns.tolist()
     categorical = [column for column in features.columns if column not in numeric]
+    if native_categories:
+        codes = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=np.nan,
+            max_categories=MAX_CATEGORIES,
+        )
+        return ColumnTransformer(
+            [("numeric", as_numbers(), numeric), ("categorical", codes, categorical)]
+        )
     numeric_steps = Pipeline(
         [
             ("as_numbers", as_numbers()),
@@ -109,10 +135,18 @@ def make_preprocessor(features: pd.DataFrame) -> ColumnTransformer:
     )
 
 
-def feature_steps(features: pd.DataFrame) -> list[tuple[str, Any]]:
-    """The saved Pipeline's steps before the model: DERIVED_COLUMNS (if any), then
-    make_preprocessor's, chosen by the columns the derived rows have."""
-    if not DERIVED_COLUMNS:
-        return [("preprocess", make_preprocessor(features))]
-    derive = DerivedColumns(DERIVED_COLUMNS)
-    return [("derive", derive), ("preprocess", make_preprocessor(derive.fit_transform(features)))]
+def feature_steps(features: pd.DataFrame, estimator: Any) -> list[tuple[str, Any]]:
+    """The saved Pipeline's steps before `estimator`: DERIVED_COLUMNS (if any), then
+    make_preprocessor's, chosen by the columns the derived rows have. A model that reads
+    categories natively is told which of its input columns are codes."""
+    steps: list[tuple[str, Any]] = []
+    if DERIVED_COLUMNS:
+        derive = DerivedColumns(DERIVED_COLUMNS)
+        steps.append(("derive", derive))
+        features = derive.fit_transform(features)
+    native = reads_categories(estimator)
+    preprocess = make_preprocessor(features, native_categories=native)
+    if native:  # make_preprocessor puts the numeric columns first, the categorical after
+        numeric = len(features.select_dtypes(include="number").columns)
+        estimator.set_params(categorical_features=list(range(numeric, features.shape[1])))
+    return [*steps, ("preprocess", preprocess)]

@@ -9,8 +9,8 @@ logged with the MLflow run. Everything is seeded: the same model and rows give t
 
 Classification: ROC and precision-recall curves (one curve per class, one-vs-rest; only the
 positive class for two classes) and permutation feature importance. Regression: residuals
-and permutation feature importance. To add a plot, return one more table from `plot_tables`,
-draw it in `figures` and declare its file in dvc.yaml.
+and permutation feature importance (importance.py's). To add a plot, return one more table
+from `plot_tables`, draw it in `figures` and declare its file in dvc.yaml.
 
 The page `dvc plots show` draws them in is plots_page.py's.
 """
@@ -24,18 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.inspection import permutation_importance
 from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
-from .metric_registry import MAXIMIZE, Scored, predict, registered
+from .importance import importance_table
+from .metric_registry import Scored
 from .params import CLASSIFICATION
 
-# Permutation importance: each input column is shuffled this many times, with this seed, in
-# this process (n_jobs=1), on at most IMPORTANCE_ROWS test rows (a seeded sample beyond
-# that): reproducible, and seconds rather than minutes on a million-row table.
-IMPORTANCE_REPEATS = 3
-IMPORTANCE_SEED = 0
-IMPORTANCE_ROWS = 2_000
 # Points kept per class and curve (evenly spaced, ends kept): a curve reads the same, and
 # its CSV stays small in git however many test rows there are.
 CURVE_POINTS = 1_000
@@ -90,37 +84,6 @@ def residual_table(scored: Scored) -> pd.DataFrame:
     predicted = np.asarray(scored.predicted, dtype=float)
     residual = np.asarray(scored.actual, dtype=float) - predicted
     return pd.DataFrame({"predicted": predicted, "residual": residual})
-
-
-def importance_table(scored: Scored, metric: str) -> pd.DataFrame:
-    """Permutation importance of each input column on the test rows: how much `metric`
-    gets worse when the column is shuffled (mean and std over IMPORTANCE_REPEATS), most
-    important first. Seeded and single-process, so reruns give the same numbers."""
-    entry = registered()[metric]
-    sign = 1.0 if entry.direction == MAXIMIZE else -1.0
-
-    def scorer(model, features: pd.DataFrame, actual: pd.Series) -> float:
-        return sign * float(entry.compute(predict(model, features, actual)))
-
-    result = permutation_importance(
-        scored.model,
-        scored.features,
-        scored.actual,
-        scoring=scorer,
-        n_repeats=IMPORTANCE_REPEATS,
-        random_state=IMPORTANCE_SEED,
-        n_jobs=1,
-        max_samples=min(len(scored.features), IMPORTANCE_ROWS),
-    )
-    table = pd.DataFrame(
-        {
-            "feature": [str(name) for name in scored.features.columns],
-            "importance": result.importances_mean,
-            "std": result.importances_std,
-        }
-    )
-    ordered = table.sort_values(["importance", "feature"], ascending=[False, True], kind="stable")
-    return ordered.reset_index(drop=True)
 
 
 def plot_tables(scored: Scored, task: str, metric: str) -> dict[str, pd.DataFrame]:

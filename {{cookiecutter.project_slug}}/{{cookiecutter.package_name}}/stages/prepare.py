@@ -108,7 +108,10 @@ def looks_like_dates(column: pd.Series) -> bool:
 
 def drop_missing_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     """Rows whose target is missing cannot be learned from or scored."""
-    return frame.dropna(subset=[target]).reset_index(drop=True)
+    present = frame[target].notna()
+    if present.all():  # the usual case: no copy of the whole table
+        return frame
+    return frame[present].reset_index(drop=True)
 
 
 def stratify_labels(frame: pd.DataFrame, data: DataParams) -> pd.Series | None:

@@ -31,7 +31,8 @@ FILES = ("train", "model")
 def fit(train: pd.DataFrame, data: DataParams, params: TrainBase) -> Pipeline:
     """Fit preprocessing and model on the training rows."""
     features, actual = features_and_target(train, data)
-    model = Pipeline([*feature_steps(features), ("model", params.estimator(data.task))])
+    estimator = params.estimator(data.task)
+    model = Pipeline([*feature_steps(features, estimator), ("model", estimator)])
     # Cores for joblib (random forests; threads, as processes would copy the data) and for
     # OpenMP and BLAS threads (gradient boosting, linear models); set here, not on the
     # estimator, so the model file does not depend on them.
