@@ -181,10 +181,14 @@ def default_project(scratch: Path, plan: Plan) -> dict:
         runs["ours"].append(forced_repro(ours, log))
         runs["seed"].append(forced_repro(seed, log))
         floor.append(bare(ours))
+    from bench_everyday import everyday_loop, profile
+
     return {
         "bakes": bakes,
         "runs": runs,
         "bare": floor,
+        "profile": profile(ours),
+        "loop": everyday_loop(ours, seed, log, plan),
         "noop": noop_ratio(ours, plan.noops),
         "noop_minimal": noop_ratio(minimal_pipeline(scratch), plan.noops),
         "disk": disk(ours),
@@ -229,6 +233,10 @@ def scaling(scratch: Path, plan: Plan) -> list[dict]:
         floor = [bare(project) for _ in range(repetitions)]
         results.append({"rows": rows, "memory_mb": memory / 2**20, "csv_mb": raw.stat().st_size / 2**20,
                         "runs": runs, "bare": floor, "disk": du(project)})  # fmt: skip
+        if not plan.quick and rows == max(size for size in plan.sizes if size <= 1_000_000):
+            from bench_everyday import profile
+
+            results[-1]["profile"] = profile(project)
     return results
 
 
@@ -356,6 +364,8 @@ def machine() -> str:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.modules["bench"] = sys.modules["__main__"]  # bench_everyday shares this ENV and these helpers
+    from bench_everyday import wide_table
     from bench_report import report
 
     parser = argparse.ArgumentParser()
@@ -391,6 +401,8 @@ if __name__ == "__main__":
         results["models"] = model_sizes(scratch, plan)
         results["scaling"] = scaling(scratch, plan)
         done("scaling")
+        results["wide"] = wide_table(scratch, plan)
+        done("wide table")
         results["minutes"] = (time.perf_counter() - started) / 60
     args.out.write_text(report(results, plan, machine()))
     print(f"wrote {args.out}")

@@ -1,21 +1,15 @@
 """BENCHMARKS.md from the figures scripts/bench.py measured: the targets first, then each
 measurement in full. Kept apart from the measuring so the wording can change without a rerun."""
 
+import os
 import statistics
 import time
 
-STAGES = ("prepare", "train", "evaluate")
+from bench_sections import STAGES, loop_section, profiles_section, spread, wide_section
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
-    """min / median / max, or the one value."""
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f} {unit}"
-    return f"{min(values):.{digits}f} / **{median(values):.{digits}f}** / {max(values):.{digits}f} {unit}"
 
 
 def stage_values(runs: list[dict], stage: str, key: str) -> list[float]:
@@ -41,19 +35,44 @@ def verdict(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
+def ratio(numerator: float, denominator: float, unit: str = "s") -> str:
+    return f"{numerator:.2f} {unit} / {denominator:.2f} {unit} = **{numerator / denominator:.2f}×**"
+
+
 def targets(results: dict) -> tuple[list[str], dict]:
     default, scale, sweep = results["default"], results["scaling"], results["sweep"]
     ours = median([r["seconds"] for r in default["runs"]["ours"]])
     seed = median([r["seconds"] for r in default["runs"]["seed"]])
+    floor_s = median([b[0] for b in default["bare"]])
     noop, floor = default["noop"]["ratio"], default["noop_minimal"]["ratio"]
+    loop = default["loop"]
+    changed = median([r["seconds"] for r in loop["ours"]])
+    changed_seed = median([r["seconds"] for r in loop["seed"]])
+    loop_bare, exp = median(loop["bare"]), median(loop["exp"])
     rows = [
         "| target | measured | |",
         "| --- | --- | --- |",
-        f"| forced `dvc repro` of the default project ≤ 0.6× the seed-style pipeline (aim 0.5×) "
-        f"| {ours:.2f} s / {seed:.2f} s = **{ours / seed:.2f}×** | {verdict(ours / seed <= 0.6)} |",
-        f"| no-op `dvc repro` / `dvc status` no worse than DVC's minimal pipeline "
-        f"| {noop:.2f}× (minimal: {floor:.2f}×) | {verdict(noop <= floor * 1.05)} |",
+        f"| forced `dvc repro` of the default project ≤ 0.5× the seed-style pipeline "
+        f"| {ratio(ours, seed)} | {verdict(ours / seed <= 0.5)} |",
+        f"| forced `dvc repro` of the default project ≤ 2.5× the bare script "
+        f"| {ratio(ours, floor_s)} | {verdict(ours / floor_s <= 2.5)} |",
+        f"| the everyday loop: one param changed, `dvc repro` (train and evaluate) against the bare script "
+        f"| {ratio(changed, loop_bare)} (seed-style: {changed_seed / loop_bare:.2f}×) | measured |",
+        f"| the everyday loop: `dvc exp run -S train.seed=…` against the bare script "
+        f"| {ratio(exp, loop_bare)} | measured |",
     ]
+    smallest = min(scale, key=lambda s: s["rows"])
+    small, small_bare = median([r["seconds"] for r in smallest["runs"]]), median([b[0] for b in smallest["bare"]])
+    rows.append(f"| {smallest['rows']:,} rows: full repro ≤ 3× the bare script "
+                f"| {ratio(small, small_bare)} | {verdict(small / small_bare <= 3)} |")  # fmt: skip
+    if "wide" in results:
+        wide = median([r["seconds"] for r in results["wide"]["runs"]])
+        wide_bare = median(results["wide"]["bare"])
+        shape = f"{results['wide']['rows']:,} rows x 60 columns, {results['wide']['classes']} classes"
+        rows.append(f"| {shape}: full repro ≤ 3× the bare script "
+                    f"| {ratio(wide, wide_bare)} | {verdict(wide / wide_bare <= 3)} |")  # fmt: skip
+    rows.append(f"| no-op `dvc repro` / `dvc status` no worse than DVC's minimal pipeline "
+                f"| {noop:.2f}× (minimal: {floor:.2f}×) | {verdict(noop <= floor * 1.05)} |")  # fmt: skip
     facts: dict = {}
     million = next((s for s in scale if s["rows"] == 1_000_000), None)
     if million:
@@ -61,9 +80,9 @@ def targets(results: dict) -> tuple[list[str], dict]:
         bare = median([b[0] for b in million["bare"]])
         worst = largest_rss(million["runs"])
         rows += [
-            f"| 1M rows: full repro within 1.3× the bare script | {full:.1f} s / {bare:.1f} s = "
+            f"| 1M rows: full repro ≤ 1.3× the bare script | {full:.1f} s / {bare:.1f} s = "
             f"**{full / bare:.2f}×** | {verdict(full / bare <= 1.3)} |",
-            f"| 1M rows: each stage's peak RSS within 3× the data in memory | largest {worst:.0f} MB / "
+            f"| 1M rows: each stage's peak RSS ≤ 3× the data in memory | largest {worst:.0f} MB / "
             f"{million['memory_mb']:.0f} MB = **{worst / million['memory_mb']:.2f}×** "
             f"| {verdict(worst <= 3 * million['memory_mb'])} |",
         ]
@@ -72,7 +91,8 @@ def targets(results: dict) -> tuple[list[str], dict]:
         time_fit = fit([(s["rows"] / 1e6, median([r["seconds"] for r in s["runs"]])) for s in grown])
         rss_fit = fit([(s["rows"] / 1e6, largest_rss(s["runs"]))
                        for s in grown])  # fmt: skip
-        facts |= {"time_fit": time_fit, "rss_fit": rss_fit}
+        per_million = median([s["memory_mb"] / (s["rows"] / 1e6) for s in grown])
+        facts |= {"time_fit": time_fit, "rss_fit": rss_fit, "mb_per_million": per_million}
         span = f"{grown[0]['rows']:,} to {grown[-1]['rows']:,} rows"
         rows.append(
             f"| time and memory grow linearly ({span}) | {time_fit[1]:.1f} s and {rss_fit[1]:.0f} MB per "
@@ -81,6 +101,10 @@ def targets(results: dict) -> tuple[list[str], dict]:
     gain = sweep[2] / sweep[1]
     rows.append(f"| sweeps: `-j 2` ≥ 1.6× the throughput of `-j 1` | {sweep[2]:.2f} / {sweep[1]:.2f} "
                 f"experiments per minute = **{gain:.2f}×** | {verdict(gain >= 1.6)} |")  # fmt: skip
+    ci = os.environ.get("CI_RUN_MINUTES")
+    rows.append(f"| `.ci/run` on a clean clone ≤ 30 minutes | {ci} minutes (CI_RUN_MINUTES) | {verdict(float(ci) <= 30)} |"
+                if ci else "| `.ci/run` on a clean clone ≤ 30 minutes | not run by `make bench`: CI times it "
+                "(set CI_RUN_MINUTES to show it here) | measured by CI |")  # fmt: skip
     return rows, facts
 
 
@@ -158,6 +182,10 @@ def scaling_section(scale: list[dict], facts: dict) -> list[str]:
         (a, b, r2), (c, d, s2) = facts["time_fit"], facts["rss_fit"]
         lines.append(f"Least-squares fit from 100k rows up: `dvc repro -f` ≈ {a:.1f} s + {b:.1f} s per million rows "
                      f"(r² {r2:.3f}); largest stage RSS ≈ {c:.0f} MB + {d:.0f} MB per million rows (r² {s2:.3f}).")  # fmt: skip
+        memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+        lines.append(f"At that rate the largest table of this shape whose every stage fits in this machine's "
+                     f"{memory_mb / 1024:.0f} GiB is about {(memory_mb - c) / d:.0f} million rows "
+                     f"({(memory_mb - c) / d * facts['mb_per_million']:.0f} MB in memory as pandas holds it).")  # fmt: skip
     return lines
 
 
@@ -179,7 +207,10 @@ def report(results: dict, plan, machine: str) -> str:
         "",
         *default_section(results["default"]),
         *models_section(results["models"]),
+        *loop_section(results["default"]["loop"]),
         *scaling_section(results["scaling"], facts),
+        *(wide_section(results["wide"]) if "wide" in results else []),
+        *profiles_section(results["default"], results["scaling"]),
         "",
         f"## Sweeps ({plan.sweep} queued experiments of the default project, `-S train.seed=…`, "
         "`dvc exp run --run-all -j N`)",

@@ -10,8 +10,10 @@ import pytest
 
 from tests.conftest import TEMPLATE
 
-SECTIONS = ("## Targets", "## Default project", "## Scaling", "## Sweeps", "## Serving the champion")
-TARGETS = ("seed-style pipeline", "no-op `dvc repro`", "`-j 2`")
+SECTIONS = ("## Targets", "## Default project", "## The everyday loop", "## Scaling", "## Wide table",
+            "## Where the time goes", "## Sweeps", "## Serving the champion")  # fmt: skip
+TARGETS = ("seed-style pipeline", "2.5× the bare script", "5,000 rows", "x 60 columns",
+           "no-op `dvc repro`", "`-j 2`")  # fmt: skip
 
 
 @pytest.mark.slow
@@ -32,5 +34,9 @@ def test_quick_benchmark_reports_every_measurement(tmp_path):
         assert re.search(rf"\| seed-style, {stage} \| [\d.]+ .*s \|", text), stage
     scaling = text.split("## Scaling")[1].split("\n## ")[0]
     assert re.search(r"^\| 5,000 \|", scaling, re.M) and re.search(r"^\| 20,000 \|", scaling, re.M), scaling
+    assert re.search(r"one param changed, `dvc repro` .* \*\*\d+\.\d+×\*\*", targets), targets
+    profiles = text.split("## Where the time goes")[1].split("\n## ")[0]
+    for stage in ("prepare", "train", "evaluate"):  # the default project's (QUICK profiles no other)
+        assert re.search(rf"^\| {stage} \| [\d.]+ s \| [\d.]+ s \| `stages/{stage}.py:main`", profiles, re.M), stage
     assert "| `-j 1` |" in text and "| `-j 2` |" in text
     assert re.search(r"single-row latency p50 \| [\d.]+ ms", text)

@@ -1,7 +1,7 @@
-"""A wide, many-class table for `make bench`: `python wide.py ROWS OUT.csv`.
+"""A wide, many-class table for `make bench`: `python wide.py ROWS CLASSES OUT.csv`.
 
 60 input columns (45 numeric, 15 categorical of 3 to 12 levels), 5% of every input missing,
-and a 32-class target that depends on a few of them: the shape of the public tables a new
+and a target of CLASSES classes (32 in `make bench`) that depends on a few of them: the shape of the public tables a new
 user tried (1,907 rows x 59 columns, 32 classes). Seeded, so every run measures the same bytes.
 """
 
@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pandas as pd
 
-NUMERIC, CATEGORICAL, CLASSES, GAPS = 45, 15, 32, 0.05
+NUMERIC, CATEGORICAL, GAPS = 45, 15, 0.05
 
 
-def table(rows: int) -> pd.DataFrame:
+def table(rows: int, classes: int) -> pd.DataFrame:
     rng = np.random.default_rng(11)
     numbers = rng.normal(size=(rows, NUMERIC))
     columns = {f"num_{i}": numbers[:, i] for i in range(NUMERIC)}
@@ -23,11 +23,11 @@ def table(rows: int) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     score = numbers[:, :4] @ np.array([1.0, -0.8, 0.6, 0.4]) + rng.normal(scale=0.5, size=rows)
     # Classes by quantile of a noisy score: learnable, every class well represented.
-    frame["target"] = pd.qcut(score, CLASSES, labels=[f"class_{k:02d}" for k in range(CLASSES)]).astype(str)
+    frame["target"] = pd.qcut(score, classes, labels=[f"class_{k:02d}" for k in range(classes)]).astype(str)
     gaps = rng.random(frame.shape) < GAPS
     gaps[:, -1] = False
     return frame.mask(gaps)
 
 
 if __name__ == "__main__":
-    table(int(sys.argv[1])).to_csv(sys.argv[2], index=False)
+    table(int(sys.argv[1]), int(sys.argv[2])).to_csv(sys.argv[3], index=False)
