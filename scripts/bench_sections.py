@@ -31,8 +31,9 @@ def loop_section(loop: dict) -> list[str]:
         values = [r["stages"][stage]["seconds"] for r in ours if stage in r["stages"]]
         if values:
             lines.append(f"| ours, {stage} | {spread(values)} |")
+    if loop["seed"]:
+        lines.append(f"| seed-style, `dvc repro` after the change | {spread([r['seconds'] for r in loop['seed']])} |")
     lines += [
-        f"| seed-style, `dvc repro` after the change | {spread([r['seconds'] for r in loop['seed']])} |",
         f"| ours, `dvc exp run -S` | {spread(loop['exp'])} |",
         f"| bare script | {spread(loop['bare'])} |",
     ]

@@ -33,7 +33,7 @@ def test_quick_benchmark_reports_every_measurement(tmp_path):
         assert re.search(rf"\| ours, {stage} \| [\d.]+ .*s \| [\d.]+ .*MB \|", text), stage
         assert re.search(rf"\| seed-style, {stage} \| [\d.]+ .*s \|", text), stage
     scaling = text.split("## Scaling")[1].split("\n## ")[0]
-    assert re.search(r"^\| 5,000 \|", scaling, re.M) and re.search(r"^\| 20,000 \|", scaling, re.M), scaling
+    assert re.search(r"^\| 5,000 \|", scaling, re.M), scaling
     assert re.search(r"one param changed, `dvc repro` .* \*\*\d+\.\d+×\*\*", targets), targets
     profiles = text.split("## Where the time goes")[1].split("\n## ")[0]
     for stage in ("prepare", "train", "evaluate"):  # the default project's (QUICK profiles no other)
