@@ -71,7 +71,7 @@ def wide_table(scratch: Path, plan: Plan) -> dict:
         measure(["dvc", "repro", "-q"], project)
         stage_log(log)
     runs, floor = [], []
-    for _ in range(plan.repros if not plan.quick else 1):
+    for _ in range(plan.repros):
         runs.append(forced_repro(project, log))
         floor.append(bare(project)[0])
     return {"runs": runs, "bare": floor, "rows": shape[0], "classes": shape[1]}

@@ -90,6 +90,12 @@ def reads_categories(estimator: Any) -> bool:
     return "categorical_features" in estimator.get_params()
 
 
+def column_kinds(features: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The numeric input columns, and the others (the categorical ones), in table order."""
+    numeric = features.select_dtypes(include="number").columns.tolist()
+    return numeric, [column for column in features.columns if column not in numeric]
+
+
 def make_preprocessor(features: pd.DataFrame, native_categories: bool = False) -> ColumnTransformer:
     """Impute and scale numeric columns; impute and one-hot encode the others.
 
@@ -98,8 +104,7 @@ def make_preprocessor(features: pd.DataFrame, native_categories: bool = False) -
     a million rows then cost a few columns of floats instead of a dense one-hot matrix and
     object copies of the text.
     """
-    numeric = features.select_dtypes(include="number").columns.tolist()
-    categorical = [column for column in features.columns if column not in numeric]
+    numeric, categorical = column_kinds(features)
     if native_categories:
         codes = OrdinalEncoder(
             handle_unknown="use_encoded_value",
@@ -147,6 +152,6 @@ def feature_steps(features: pd.DataFrame, estimator: Any) -> list[tuple[str, Any
     native = reads_categories(estimator)
     preprocess = make_preprocessor(features, native_categories=native)
     if native:  # make_preprocessor puts the numeric columns first, the categorical after
-        numeric = len(features.select_dtypes(include="number").columns)
-        estimator.set_params(categorical_features=list(range(numeric, features.shape[1])))
+        numeric, _ = column_kinds(features)
+        estimator.set_params(categorical_features=list(range(len(numeric), features.shape[1])))
     return [*steps, ("preprocess", preprocess)]

@@ -34,7 +34,7 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"{path} not found; run `dvc repro` (or `dvc pull`) first")
     if path.suffix == ".parquet":
         # The frame pd.read_parquet gives, with Arrow's copy freed column by column as
-        # pandas takes it over: at a million rows, a third less peak memory and faster.
+        # pandas takes it over: on 750,000 rows, a fifth less peak memory and faster.
         table = pq.read_table(path, pre_buffer=False)
         return table.to_pandas(split_blocks=True, self_destruct=True)
     return next(iter(read_csv_chunks(path, rows=None)))

@@ -3,8 +3,9 @@
 Permutation importance of each input column, computed as scikit-learn's
 `permutation_importance` does (shuffle one column, score again, take the drop), but with
 all the shuffled copies of the rows predicted together, a few large calls instead of one
-call per column and repeat. Gradient boosting pays about 0.1 s per call whatever its size (a
-Python loop over its trees): 60 columns x 3 repeats of a 32-class model took 18 s that way.
+call per column and repeat. Gradient boosting pays about 0.08 s per call before its cost per
+row (a Python loop over its trees): 60 columns x 3 repeats of a 32-class model on 200 rows
+took 18 s one call at a time.
 """
 
 from collections.abc import Callable
@@ -17,9 +18,9 @@ import pandas as pd
 
 from .metric_registry import MAXIMIZE, Scored, registered
 
-# Each input column is shuffled this many times,
-# with this seed, on at most IMPORTANCE_ROWS test rows (a seeded sample beyond that):
-# reproducible, and seconds rather than minutes on a million-row table. Its cost is
+# Each input column is shuffled this many times, with this seed, on at most IMPORTANCE_ROWS
+# test rows (a seeded sample beyond that): reproducible, and seconds rather than minutes on
+# a million-row table. Its cost is
 # rows x columns x repeats x classes predictions (a classifier's trees grow with its
 # classes); beyond IMPORTANCE_BUDGET fewer rows are sampled, never fewer than
 # IMPORTANCE_MIN_ROWS (60 columns, 32 classes: 200 rows).
