@@ -5,6 +5,12 @@ exactly as `pd.read_csv` gives them (extra columns are ignored). It applies prep
 for numeric columns itself: a value that is not a number ("unknown") in a numeric column is
 a gap, whoever reads the rows.
 
+Each input column is learned by its kind, which prepare decides once and records
+(machinery/columns.py has the rules; `data.column_kinds` in params.yaml corrects them):
+numbers are imputed and scaled, categories one-hot encoded (or given as codes to a model
+that reads them natively), free text as TF-IDF weights of its words and word pairs, dates as
+their year, month, day of year and day of week. Identifiers (unique in every row) are left out.
+
 A column the model needs at prediction time (a ratio of two inputs, say) belongs here, as a
 transformer in DERIVED_COLUMNS, not in a stage: a stage's output is not there when the
 champion is served. This package's code is logged with the model, so your transformers
@@ -25,12 +31,30 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from .machinery.column_steps import DateParts, TextColumn
+from .machinery.columns import (
+    CATEGORICAL,
+    DATE,
+    DATETIME,
+    IDENTIFIER,
+    NUMERIC,
+    TEXT,
+    ColumnKinds,
+    keep_kinds,
+    kinds_of,
+)
 from .machinery.data import DataError
 from .machinery.derive import DerivedColumns
 from .machinery.params import DataParams
 
 # Rarer categories beyond this many per column are pooled into one "infrequent" column.
 MAX_CATEGORIES = 20
+# Free text: TF-IDF weights of words and word pairs, the most frequent this many per column.
+TEXT_TERMS = 20_000
+TEXT_NGRAMS = (1, 2)
+# A model that refuses sparse input (gradient boosting) gets this many components of the
+# weights per text column instead (a seeded TruncatedSVD).
+TEXT_DENSE_COMPONENTS = 100
 
 # ---- Your own transformers: (name, transformer) pairs, run in order on the raw rows before
 # make_preprocessor's steps. Each takes a DataFrame and returns one, with columns added or
@@ -39,14 +63,18 @@ DERIVED_COLUMNS: list[tuple[str, Any]] = []
 
 
 def features_and_target(frame: pd.DataFrame, data: DataParams) -> tuple[pd.DataFrame, pd.Series]:
-    """The model's input columns (all but the target and data.drop_columns), and the target."""
-    features = frame.drop(columns=[data.target, *data.drop_columns], errors="ignore")
+    """The model's input columns (all but the target, data.drop_columns and identifiers),
+    carrying their kinds, and the target."""
+    inputs = frame.drop(columns=[data.target, *data.drop_columns], errors="ignore")
+    kinds = kinds_of(inputs, data.column_kinds)
+    features = inputs.drop(columns=kinds.of(IDENTIFIER))
     if features.columns.empty:
         raise DataError(
             f"no input columns are left for the model besides the target {data.target!r}; "
-            "keep some (see data.drop_columns in params.yaml)"
+            "keep some (see data.drop_columns and data.column_kinds in params.yaml)"
         )
-    return features, frame[data.target]
+    kept = {name: kind for name, kind in kinds.items() if kind != IDENTIFIER}
+    return keep_kinds(features, ColumnKinds(kept, kinds.formats)), frame[data.target]
 
 
 def as_objects() -> FunctionTransformer:
@@ -90,21 +118,55 @@ def reads_categories(estimator: Any) -> bool:
     return "categorical_features" in estimator.get_params()
 
 
-def column_kinds(features: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """The numeric input columns, and the others (the categorical ones), in table order."""
-    numeric = features.select_dtypes(include="number").columns.tolist()
-    return numeric, [column for column in features.columns if column not in numeric]
+def accepts_sparse(estimator: Any) -> bool:
+    """Whether the model takes a sparse matrix (linear models, forests) or needs dense rows."""
+    return bool(estimator.__sklearn_tags__().input_tags.sparse)
 
 
-def make_preprocessor(features: pd.DataFrame, native_categories: bool = False) -> ColumnTransformer:
-    """Impute and scale numeric columns; impute and one-hot encode the others.
+def kind_steps(kinds: ColumnKinds, native_categories: bool, dense: bool) -> list[tuple]:
+    """One (name, transformer, columns) entry per date and text column; machinery/columns.py's
+    input_kinds reads the kinds back from these names."""
+    steps = []
+    for name in kinds.of(DATE, DATETIME):
+        parts = DateParts(
+            format=kinds.formats.get(name, "mixed"), with_time=kinds[name] == DATETIME
+        )
+        if not native_categories:  # numbers like any other: gaps imputed, then scaled
+            parts = Pipeline(
+                [
+                    ("parts", parts),
+                    ("impute", SimpleImputer(strategy="median")),
+                    ("scale", StandardScaler()),
+                ]
+            )
+        steps.append((f"{kinds[name]}_{name}", parts, [name]))
+    for name in kinds.of(TEXT):
+        components = TEXT_DENSE_COMPONENTS if dense else None
+        text = TextColumn(
+            max_features=TEXT_TERMS, ngram_range=TEXT_NGRAMS, dense_components=components
+        )
+        steps.append((f"text_{name}", text, [name]))
+    return steps
+
+
+def make_preprocessor(
+    features: pd.DataFrame, native_categories: bool = False, dense: bool = False
+) -> ColumnTransformer:
+    """Impute and scale numeric columns; impute and one-hot encode categorical ones; text
+    and dates by kind_steps.
 
     With `native_categories` (reads_categories), numbers go as they are, gaps and all, and
-    each other column as one column of category codes (a gap or an unseen value: missing):
-    a million rows then cost a few columns of floats instead of a dense one-hot matrix and
-    object copies of the text.
+    each categorical column as one column of codes (a gap or an unseen value: missing),
+    first, so the model can be told which they are: a million rows then cost a few columns
+    of floats instead of a dense one-hot matrix and object copies of the text.
     """
-    numeric, categorical = column_kinds(features)
+    kinds = kinds_of(features)
+    numeric, categorical = kinds.of(NUMERIC), kinds.of(CATEGORICAL)
+    by_kind = kind_steps(kinds, native_categories, dense)
+    sparse_text = bool(kinds.of(TEXT)) and not dense
+    # Text's sparse weights stay sparse beside the dense columns (0.3, the default, would
+    # make a dense matrix of every term once the other columns fill a third of it).
+    threshold = 1.0 if sparse_text else 0.3
     if native_categories:
         codes = OrdinalEncoder(
             handle_unknown="use_encoded_value",
@@ -112,7 +174,8 @@ def make_preprocessor(features: pd.DataFrame, native_categories: bool = False) -
             max_categories=MAX_CATEGORIES,
         )
         return ColumnTransformer(
-            [("numeric", as_numbers(), numeric), ("categorical", codes, categorical)]
+            [("categorical", codes, categorical), ("numeric", as_numbers(), numeric), *by_kind],
+            sparse_threshold=threshold,
         )
     numeric_steps = Pipeline(
         [
@@ -136,22 +199,29 @@ def make_preprocessor(features: pd.DataFrame, native_categories: bool = False) -
         ]
     )
     return ColumnTransformer(
-        [("numeric", numeric_steps, numeric), ("categorical", categorical_steps, categorical)]
+        [
+            ("numeric", numeric_steps, numeric),
+            ("categorical", categorical_steps, categorical),
+            *by_kind,
+        ],
+        sparse_threshold=threshold,
     )
 
 
 def feature_steps(features: pd.DataFrame, estimator: Any) -> list[tuple[str, Any]]:
     """The saved Pipeline's steps before `estimator`: DERIVED_COLUMNS (if any), then
     make_preprocessor's, chosen by the columns the derived rows have. A model that reads
-    categories natively is told which of its input columns are codes."""
+    categories natively is told which of its input columns are codes (the first ones)."""
     steps: list[tuple[str, Any]] = []
     if DERIVED_COLUMNS:
         derive = DerivedColumns(DERIVED_COLUMNS)
         steps.append(("derive", derive))
-        features = derive.fit_transform(features)
+        features = keep_kinds(derive.fit_transform(features), kinds_of(features))
     native = reads_categories(estimator)
-    preprocess = make_preprocessor(features, native_categories=native)
-    if native:  # make_preprocessor puts the numeric columns first, the categorical after
-        numeric, _ = column_kinds(features)
-        estimator.set_params(categorical_features=list(range(len(numeric), features.shape[1])))
+    preprocess = make_preprocessor(
+        features, native_categories=native, dense=not accepts_sparse(estimator)
+    )
+    if native:
+        categorical = kinds_of(features).of(CATEGORICAL)
+        estimator.set_params(categorical_features=list(range(len(categorical))))
     return [*steps, ("preprocess", preprocess)]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .columns import KINDS
 from .paths import PARAMS
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
@@ -35,12 +36,17 @@ class Section(BaseModel):
 
 
 class DataParams(Section):
-    """The `data` section: what to predict, and which columns the model must not see."""
+    """The `data` section: what to predict, which columns the model must not see, and the
+    kind of a column where prepare's guess is wrong (machinery/columns.py)."""
 
     target: str = Field(min_length=1, description="a column name")
     task: Literal[TASKS]
     drop_columns: list[str] = Field(
         default=[], description="a list of column names (IDs, leaks, free text)"
+    )
+    column_kinds: dict[str, Literal[KINDS]] = Field(
+        default={},
+        description=f"a mapping of column names to kinds ({', '.join(KINDS)})",
     )
 
 

@@ -4,8 +4,9 @@ Reads `--raw` and params `data` and `prepare`; writes `--train` and `--test`. Co
 are decided here, once, on the whole table (data.decide_types), and Parquet keeps them, so
 train and evaluate see the same columns. Rows without a target are dropped; a target that
 cannot be learned (too few rows, one class) stops the stage with one line; classification
-splits are stratified so every class appears in both halves. Columns that would quietly
-spoil a model (IDs, free text, dates) are pointed out. Yours to change.
+splits are stratified so every class appears in both halves. Each input column's kind
+(numeric, categorical, text, date, identifier) is decided here, said where it matters, and
+written with the tables for train (machinery/columns.py). Yours to change.
 """
 
 import logging
@@ -15,13 +16,21 @@ import pandas as pd
 from pydantic import Field
 from sklearn.model_selection import train_test_split
 
+from ..machinery.columns import (
+    DATE,
+    DATETIME,
+    IDENTIFIER,
+    TEXT,
+    ColumnKinds,
+    decide_kinds,
+    keep_kinds,
+    recorded_kinds,
+)
 from ..machinery.data import DataError, decide_types, write_table
 from ..machinery.params import CLASSIFICATION, REGRESSION, DataParams, ParamsError, Section, fail
 from ..machinery.stage import read_input, start
 
 log = logging.getLogger(__name__)
-# Fewer rows than this and "unique in every row" says little.
-MIN_ROWS_FOR_COLUMN_ADVICE = 20
 # Fewer rows with a target than this leave too little to train on and to test with.
 MIN_ROWS = 10
 
@@ -42,12 +51,13 @@ def check_columns(frame: pd.DataFrame, data: DataParams, source: object = "the d
         raise ParamsError(
             f"data.target {data.target!r} is not a column of {source}; set it to one of {columns}"
         )
-    missing = [name for name in data.drop_columns if name not in frame.columns]
-    if missing:
-        raise ParamsError(
-            f"data.drop_columns names {', '.join(map(repr, missing))}, not a column of {source} "
-            f"(columns: {columns})"
-        )
+    for key, names in (("drop_columns", data.drop_columns), ("column_kinds", data.column_kinds)):
+        missing = [name for name in names if name not in frame.columns]
+        if missing:
+            raise ParamsError(
+                f"data.{key} names {', '.join(map(repr, missing))}, not a column of {source} "
+                f"(columns: {columns})"
+            )
     if data.task == REGRESSION and not pd.api.types.is_numeric_dtype(frame[data.target]):
         raise ParamsError(
             f"data.target {data.target!r} in {source} is not numeric; regression needs a "
@@ -79,31 +89,22 @@ def usable_rows(frame: pd.DataFrame, data: DataParams, source: object = "the dat
     return usable
 
 
-def column_advice(frame: pd.DataFrame, data: DataParams) -> dict[str, str]:
-    """Model inputs that look like IDs, free text or dates, with what is wrong with each."""
-    advice: dict[str, str] = {}
-    if len(frame) < MIN_ROWS_FOR_COLUMN_ADVICE:
-        return advice
-    for name in frame.columns.drop([data.target, *data.drop_columns]):
-        column = frame[name].dropna()
-        if pd.api.types.is_float_dtype(column) or column.empty:
-            continue
-        text = not pd.api.types.is_numeric_dtype(column)
-        if text and looks_like_dates(column):
-            advice[name] = "holds dates, which the model would take as mere categories"
-        elif column.is_unique:
-            kind = "an ID, or free text?" if text else "an ID or row number?"
-            advice[name] = f"is unique in every row ({kind}): the model can only memorise it"
-        elif text and column.nunique() > len(column) // 2:
-            advice[name] = f"looks like free text ({column.nunique()} distinct values)"
-    return advice
-
-
-def looks_like_dates(column: pd.Series) -> bool:
-    """Nearly all of the first values parse as dates and hold digits ("red" does not count)."""
-    sample = column.astype(str).head(50)
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() > 0.9) and bool(sample.str.contains(r"\d").all())
+def report_kinds(kinds: ColumnKinds) -> None:
+    """One line per column whose kind changes what the model does with it."""
+    fix = "if that is wrong, set data.column_kinds in params.yaml"
+    for name in kinds.of(IDENTIFIER):
+        log.warning(
+            "column %r is unique in every row (an identifier): left out of the model; %s", name, fix
+        )
+    for name in kinds.of(TEXT):
+        log.info(
+            "column %r is free text: the model learns its words and word pairs (TF-IDF); %s",
+            name,
+            fix,
+        )
+    for name in kinds.of(DATE, DATETIME):
+        log.info("column %r holds dates (format %s): the model learns their parts; %s",
+                 name, kinds.formats[name], fix)  # fmt: skip
 
 
 def drop_missing_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
@@ -150,10 +151,9 @@ def prepared(frame: pd.DataFrame, data: DataParams, source: Path) -> pd.DataFram
     keep = (data.target,) if data.task == CLASSIFICATION else ()
     frame = decide_types(frame, source, keep=keep)  # a regression target too: gaps are dropped
     check_columns(frame, data, source)
-    for name, problem in column_advice(frame, data).items():
-        log.warning("column %r %s; if the model should not see it, add it to "
-                    "data.drop_columns in params.yaml", name, problem)  # fmt: skip
-    return usable_rows(frame, data, source)
+    kinds = decide_kinds(frame.drop(columns=[data.target, *data.drop_columns]), data.column_kinds)
+    report_kinds(kinds)
+    return keep_kinds(usable_rows(frame, data, source), kinds)
 
 
 def main() -> None:
@@ -169,9 +169,10 @@ def main() -> None:
         train, test = split(frame, data, params.prepare)
     except DataError as error:
         raise SystemExit(f"ERROR: {files.raw}: {error}") from None
+    kinds = recorded_kinds(frame)
     del frame  # the halves are copies: the whole table goes before they are written
-    write_table(train, files.train)
-    write_table(test, files.test)
+    write_table(keep_kinds(train, kinds), files.train)
+    write_table(keep_kinds(test, kinds), files.test)
     log.info("wrote %d train and %d test rows", len(train), len(test))
 
 
