@@ -4,10 +4,18 @@ import io
 import math
 import pickle
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.features import features_and_target
+from {{ cookiecutter.package_name }}.machinery.columns import (
+    DATE,
+    IDENTIFIER,
+    TEXT,
+    decide_kinds,
+    input_kinds,
+)
 from {{ cookiecutter.package_name }}.machinery.data import DataError
 from {{ cookiecutter.package_name }}.machinery.metric_registry import (
     predict,
@@ -22,7 +30,6 @@ from {{ cookiecutter.package_name }}.stages.evaluate import prediction_table
 from {{ cookiecutter.package_name }}.stages.prepare import (
     PrepareParams,
     check_columns,
-    column_advice,
     drop_missing_target,
     split,
 )
@@ -76,14 +83,21 @@ def test_regression_needs_a_numeric_target(frame):
         check_columns(frame, data_params("regression"))
 
 
-def test_ids_free_text_and_dates_are_pointed_out(frame, task):
+def test_ids_free_text_and_dates_are_told_apart_and_ids_left_out(frame, task):
+    """prepare's kinds: a row number and a one-word code are identifiers the model never
+    sees; sentences are text; ISO dates are dates with their format; data.column_kinds wins."""
     frame["row_id"] = range(len(frame))
+    frame["code"] = [f"X{i:04d}" for i in range(len(frame))]
     frame["comment"] = [f"note number {i} about this row" for i in range(len(frame))]
-    frame["comment"] = frame["comment"].where(frame.index % 3 > 0, "same")
     frame["signed_up"] = pd.date_range("2024-01-01", periods=len(frame)).astype(str)
-    advice = column_advice(frame, data_params(task))
-    assert set(advice) == {"row_id", "comment", "signed_up"}
-    assert column_advice(frame, data_params(task, drop_columns=list(advice))) == {}
+    kinds = decide_kinds(frame.drop(columns=["label"]))
+    assert kinds.of(IDENTIFIER) == ["row_id", "code"]
+    assert kinds.of(TEXT) == ["comment"] and kinds.of(DATE) == ["signed_up"]
+    assert kinds.formats == {"signed_up": "%Y-%m-%d"}
+    features, _ = features_and_target(frame, data_params(task))
+    assert "row_id" not in features and "code" not in features
+    chosen = data_params(task, column_kinds={"code": "categorical"})
+    assert "code" in features_and_target(frame, chosen)[0]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -172,3 +186,45 @@ def test_experiments_in_temporary_copies_train_on_one_core(tmp_path, monkeypatch
     copy.mkdir(parents=True)
     monkeypatch.chdir(copy)
     assert core_limit(None) == 1 and core_limit(2) == 2
+
+
+def reviews(rows: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Sentences whose words, and nothing else, say the label; some with gaps."""
+    rng = np.random.default_rng(seed)
+    good, bad = ["great", "lovely", "works", "recommend"], ["broken", "awful", "refund", "worst"]
+    filler = ["the", "box", "arrived", "on", "time", "it", "was", "for", "my", "kitchen"]
+    labels = rng.choice(["positive", "negative"], size=rows)
+    texts = [
+        " ".join([*rng.choice(filler, size=6), *rng.choice(good if label == "positive" else bad, size=2)])
+        for label in labels
+    ]
+    frame = pd.DataFrame({"review": texts, "label": labels})
+    frame.loc[::17, "review"] = None
+    return frame
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_learns_from_text_and_predicts_raw_sentences(model):
+    """A review column is text (TF-IDF inside the saved Pipeline): every model learns the
+    words, predicts on raw sentences and gaps, and reruns give the same model file."""
+    data = data_params("classification")
+    frame = reviews()
+    train, test = split(frame, data, PREPARE)
+    fitted = fit(train, data, train_params(model))
+    assert input_kinds(fitted) == {"review": "text"}
+    scored = predict(fitted, *features_and_target(test, data))
+    assert score(scored, "classification")["accuracy"] > 0.85
+    assert serialize(fit(train, data, train_params(model))) == serialize(fitted)
+
+
+def test_dates_are_learned_as_their_parts():
+    """A date column (text in the CSV) is parsed with the format prepare found and given to
+    the model as year, month, day of year and day of week: a label set by the season is learned."""
+    days = pd.date_range("2020-01-01", periods=400, freq="D")
+    frame = pd.DataFrame({"day": days.strftime("%d/%m/%Y"), "label": np.where(days.month.isin([6, 7, 8]), "summer", "other")})
+    data = data_params("classification")
+    train, test = split(frame, data, PREPARE)
+    fitted = fit(train, data, train_params("hist_gradient_boosting"))
+    assert input_kinds(fitted) == {"day": "date"}
+    scored = predict(fitted, *features_and_target(test, data))
+    assert score(scored, "classification")["accuracy"] > 0.95

@@ -60,13 +60,17 @@ def date_format(column: pd.Series) -> str | None:
     sample = present.head(DATE_SAMPLE)
     if sample.empty or not sample.str.contains(r"\d").all():
         return None
-    found = guess_datetime_format(sample.iloc[0])
-    if found is None:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(present, format=found, errors="coerce")
-    return found if parsed.notna().all() else None
+    first = sample.iloc[0]
+    # 01/02/2020 reads either way: the format that reads every value wins, month first.
+    for found in dict.fromkeys(guess_datetime_format(first, dayfirst=d) for d in (False, True)):
+        if found is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(present, format=found, errors="coerce")
+        if parsed.notna().all():
+            return found
+    return None
 
 
 def guess_kind(column: pd.Series) -> tuple[str, str | None]:
