@@ -30,10 +30,11 @@ COMBINATIONS = all_combinations() if os.environ.get("ALL_COMBINATIONS") == "1" e
 # A GitHub Actions expression `${{ ... }}` is meant to be there; any other `{{` is not.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
 # The template's room in the generated package, one job a module.
-MACHINERY = ("__init__", "champion", "cli", "data", "deciding", "derive", "drift", "environments", "evaluation",
-             "failures", "files", "importance", "lineage", "metric_registry", "model_log", "model_registry", "monitor",
-             "monitor_log", "params", "paths", "plots", "plots_page", "predict", "records", "registry", "reproduce",
-             "runs", "server", "stage", "store", "table_format", "tags", "training_data")  # fmt: skip
+MACHINERY = ("__init__", "champion", "cli", "columns", "data", "deciding", "derive", "drift", "environments",
+             "evaluation", "failures", "files", "importance", "lineage", "metric_registry", "model_log",
+             "model_registry", "monitor", "monitor_log", "params", "paths", "plots", "plots_page", "predict",
+             "records", "registry", "reproduce", "runs", "server", "stage", "store", "table_format", "tags",
+             "training_data")  # fmt: skip
 
 
 def expected_files(combo: Combo, package: str) -> set[str]:
@@ -48,7 +49,7 @@ def expected_files(combo: Combo, package: str) -> set[str]:
         *(f"{package}/machinery/{name}.py" for name in MACHINERY),
         "tests/__init__.py", "tests/conftest.py", "tests/test_stages.py", "tests/machinery/__init__.py",
         *(f"tests/machinery/test_{name}.py" for name in ("params", "tracking", "pipeline_definition", "monitor",
-                                                         "plots", "derive")),
+                                                         "plots", "derive", "text_drift", "messages")),
         *(f"docs/{name}.md" for name in ("ci", "experiments", "extending", "failures", "git-hooks", "plots",
                                          "reproduce", "serving", "speed", "team-server", "template-updates")),
     }  # fmt: skip

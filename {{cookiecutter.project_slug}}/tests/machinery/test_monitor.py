@@ -32,8 +32,7 @@ def words(shares: dict[str, float], rows: int = 500, seed: int = 0) -> pd.Series
 
 
 def why(reference: pd.Series, current: pd.Series) -> list[str]:
-    found = feature_drift(reference, current, LIMITS.psi_bins)
-    return reasons(found, LIMITS.p_value, LIMITS.psi, LIMITS.missing_rate_change)
+    return reasons(feature_drift(reference, current, LIMITS.psi_bins), LIMITS)
 
 
 def test_psi_of_identical_distributions_is_zero():

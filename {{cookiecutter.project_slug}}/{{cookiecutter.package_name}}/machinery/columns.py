@@ -148,6 +148,7 @@ def input_kinds(model: Any) -> dict[str, str]:
     kinds: dict[str, str] = {}
     for name, _, columns in model.named_steps["preprocess"].transformers_:
         kind = name.split("_", 1)[0] if name != "remainder" else None
-        if kind in KINDS:
-            kinds.update({str(column): kind for column in columns})
+        if kind in KINDS:  # a step may name its one column as a string
+            named = [columns] if isinstance(columns, str) else columns
+            kinds.update({str(column): kind for column in named})
     return kinds

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .files import atomic_file, write_bytes_atomic
-from .table_format import MAX_NON_NUMBERS, FormatError, sniff
+from .table_format import MAX_NON_NUMBERS, FormatError, listed, sniff
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ class DataError(ValueError):
     """A data file is missing or not a readable table."""
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file (by suffix) as a DataFrame, or a one-line DataError naming it."""
+def read_table(path: Path, min_columns: int = 2) -> pd.DataFrame:
+    """A CSV or Parquet file (by suffix) as a DataFrame, or a one-line DataError naming it;
+    a CSV needs `min_columns` columns (table_format.header_problem)."""
     if not path.is_file():
         raise DataError(f"{path} not found; run `dvc repro` (or `dvc pull`) first")
     if path.suffix == ".parquet":
@@ -37,17 +38,19 @@ def read_table(path: Path) -> pd.DataFrame:
         # pandas takes it over: on 750,000 rows, a fifth less peak memory and faster.
         table = pq.read_table(path, pre_buffer=False)
         return table.to_pandas(split_blocks=True, self_destruct=True)
-    return next(iter(read_csv_chunks(path, rows=None)))
+    return next(iter(read_csv_chunks(path, rows=None, min_columns=min_columns)))
 
 
-def read_csv_chunks(path: Path, rows: int | None, as_text: bool = False) -> Iterator[pd.DataFrame]:
+def read_csv_chunks(
+    path: Path, rows: int | None, as_text: bool = False, min_columns: int = 2
+) -> Iterator[pd.DataFrame]:
     """A CSV file in frames of `rows` rows (None: one frame), read as `read_table` reads it,
     so a file larger than memory can be streamed; `as_text`: every value as the string it is
     in the file ("" for a gap). A DataError names the file and the fix."""
     if not path.is_file():
         raise DataError(f"{path} not found")
     try:
-        table = sniff(path)
+        table = sniff(path, min_columns)
         frames = pd.read_csv(
             path,
             sep=table.delimiter,
@@ -117,7 +120,7 @@ def decide_types(frame: pd.DataFrame, source: Path, keep: tuple[str, ...] = ()) 
         if name in keep or not mostly_numbers(frame[name]):
             continue
         wrong = non_numbers(frame[name])
-        shown = ", ".join(repr(value) for value in wrong.unique()[:SHOWN_VALUES])
+        shown = listed(wrong.unique(), shown=SHOWN_VALUES)
         count = (
             "1 value is not a number" if len(wrong) == 1 else f"{len(wrong)} values are not numbers"
         )

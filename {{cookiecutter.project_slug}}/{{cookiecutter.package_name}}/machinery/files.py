@@ -58,9 +58,11 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
 
 
 def finite(data: Any, path: Path, key: str = "") -> Any:
-    """`data` with every NaN or infinite number as None (JSON has no NaN), each one warned of."""
+    """`data` with every NaN or infinite number as None (JSON has no NaN), each one warned of
+    by its dotted key (`performance.metrics.roc_auc`), as the reader looks it up."""
     if isinstance(data, dict):
-        return {name: finite(value, path, f"{key}{name}") for name, value in data.items()}
+        keys = {name: f"{key}.{name}" if key else str(name) for name in data}
+        return {name: finite(value, path, keys[name]) for name, value in data.items()}
     if isinstance(data, list | tuple):
         return [finite(value, path, f"{key}[{index}]") for index, value in enumerate(data)]
     if isinstance(data, float) and not math.isfinite(data):

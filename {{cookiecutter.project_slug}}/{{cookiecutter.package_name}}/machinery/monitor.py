@@ -3,7 +3,8 @@
 Monitor: is a new batch of rows still like the data the model was trained on?
 
 `python -m {{ cookiecutter.package_name }} monitor NEW.csv [--model REF]` compares each of the
-model's input columns in NEW.csv with the training data that the model's run read: the bytes
+model's input columns in NEW.csv, as the model reads it (columns.input_kinds: numbers,
+categories or text), with the training data that the model's run read: the bytes
 its lineage records by md5, from the DVC cache or remote, not whatever the workspace holds
 now. If NEW.csv has the target column, the model is scored on it too, beside the metrics its
 run recorded. Thresholds are params.yaml's `monitor` section; the statistics are drift.py's.
@@ -24,6 +25,7 @@ import pandas as pd
 from pydantic import Field
 
 from . import tags
+from .columns import input_kinds
 from .data import DataError, read_table
 from .drift import feature_drift, is_numeric, reasons
 from .failures import STORE_ERRORS, first_line
@@ -31,9 +33,10 @@ from .files import md5_of, write_bytes_atomic, write_json_atomic
 from .metric_registry import MAXIMIZE, evaluate_params_model, predict, registered, score
 from .monitor_log import drift_chart, log_run
 from .params import DataParams, ParamsError, Section, load_params
-from .predict import PredictError, check_columns, input_columns, load_model
+from .predict import PredictError, check_columns, input_columns, load_model, min_columns
 from .records import ReproduceError, find_run
 from .store import open_store, project_root
+from .table_format import listed
 from .training_data import training_data
 
 REPORTS = Path("reports/monitoring")
@@ -50,6 +53,10 @@ class MonitorParams(Section):
     psi_bins: int = Field(ge=2)
     # A column drifts if its share of missing values moves by more than this.
     missing_rate_change: float = Field(gt=0, le=1)
+    # A text column's word PSI is over this many of the training data's most frequent words.
+    text_terms: int = Field(ge=1)
+    # A text column drifts if more than this share of the batch's words never occur in training.
+    text_unseen_share: float = Field(gt=0, le=1)
     # The model is worse if evaluate.primary_metric is this fraction worse than recorded.
     metric_drop: float = Field(gt=0)
 
@@ -61,10 +68,9 @@ class MonitorError(RuntimeError):
     """The batch or the training data cannot be compared; one line says why."""
 
 
-def read_batch(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise MonitorError(f"{path} not found")
-    frame = read_table(path)
+def read_batch(path: Path, model: Any) -> pd.DataFrame:
+    """The batch, which may be a file of one column when the model has one input."""
+    frame = read_table(path, min_columns(model))
     if frame.empty:
         raise MonitorError(f"{path} has no data rows, only a header")
     return frame
@@ -75,7 +81,7 @@ def as_model_sees(batch: pd.DataFrame, reference: pd.DataFrame, columns: list[st
     training is made numeric, other values ("unknown") becoming gaps (features.as_numbers)."""
     missing = [name for name in columns if name not in reference.columns]
     if missing:
-        raise MonitorError(f"the training data lacks the model's column(s) {', '.join(missing)}")
+        raise MonitorError(f"the training data lacks the model's columns {listed(missing)}")
     return pd.DataFrame(
         {
             name: pd.to_numeric(batch[name], errors="coerce")
@@ -86,12 +92,16 @@ def as_model_sees(batch: pd.DataFrame, reference: pd.DataFrame, columns: list[st
     )
 
 
-def compare(reference: pd.DataFrame, batch: pd.DataFrame, limits: MonitorParams) -> dict:
-    """Every input column's statistics and the reasons it drifted (empty: it did not)."""
+def compare(
+    reference: pd.DataFrame, batch: pd.DataFrame, limits: MonitorParams, kinds: dict[str, str]
+) -> dict:
+    """Every input column's statistics and the reasons it drifted (empty: it did not);
+    `kinds`: what the model takes each column for (input_kinds)."""
     compared = {}
     for name in batch.columns:
-        found = feature_drift(reference[name], batch[name], limits.psi_bins)
-        why = reasons(found, limits.p_value, limits.psi, limits.missing_rate_change)
+        kind, bins = kinds.get(name), limits.psi_bins
+        found = feature_drift(reference[name], batch[name], bins, kind, limits.text_terms)
+        why = reasons(found, limits)
         compared[name] = found | {"drifted": bool(why), "reasons": why}
     return compared
 
@@ -143,12 +153,11 @@ def summary(report: dict, written: Path) -> str:
     checked = f"model version {report['model']['version']}; report {written}"
     performance = report["performance"] or {}
     problems = []
-    if report["drifted_features"]:
-        why = [
-            f"{name} ({'; '.join(report['features'][name]['reasons'])})"
-            for name in report["drifted_features"]
-        ]
-        problems.append(f"features drifted: {', '.join(why)}")
+    drifted = report["drifted_features"]
+    if drifted:
+        why = [f"{name} ({'; '.join(report['features'][name]['reasons'])})" for name in drifted]
+        noun = "feature" if len(drifted) == 1 else "features"
+        problems.append(f"{len(drifted)} {noun} drifted: {listed(why, str)}")
     score = ""
     if performance and performance["metrics"].get(performance["primary_metric"]) is not None:
         name = performance["primary_metric"]
@@ -160,19 +169,22 @@ def summary(report: dict, written: Path) -> str:
     if problems:
         return f"DRIFT: {'; '.join(problems)} ({checked})"
     scored = f", {score}" if score else ""
-    return f"no drift in {len(report['features'])} features{scored} ({checked})"
+    count = len(report["features"])
+    return f"no drift in {count} feature{'' if count == 1 else 's'}{scored} ({checked})"
 
 
 def check(client: mlflow.MlflowClient, batch_path: Path, ref: str) -> tuple[dict, bytes]:
     """Everything monitor finds about the batch, as the report and its chart."""
     params = load_params(PARAMS)
-    batch = read_batch(batch_path)
+    if not batch_path.is_file():
+        raise MonitorError(f"{batch_path} not found")
     record = find_run(client, ref)
     model = load_model(record.run.info.run_id)
+    batch = read_batch(batch_path, model)
     check_columns(batch, model, batch_path)
     reference, source = training_data(record, project_root())
-    columns = input_columns(model)
-    features = compare(reference, as_model_sees(batch, reference, columns), params.monitor)
+    seen = as_model_sees(batch, reference, input_columns(model))
+    features = compare(reference, seen, params.monitor, input_kinds(model))
     version = record.tags.get(tags.REGISTERED_VERSION, "unregistered")
     report = {
         "checked_at": pd.Timestamp.now(tz="UTC").isoformat(),

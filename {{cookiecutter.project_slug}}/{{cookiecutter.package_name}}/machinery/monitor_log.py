@@ -16,6 +16,8 @@ from .. import settings
 from .store import create_experiment, store_lock
 
 EXPERIMENT = f"{settings.EXPERIMENT_NAME}-monitoring"
+# A column's statistics logged as metrics; the last two are a text column's words (drift.py).
+STATISTICS = ("psi", "p_value", "missing_rate_change", "unseen_share", "terms_psi")
 
 
 def drift_chart(features: dict, limit: float, title: str) -> bytes:
@@ -59,8 +61,8 @@ def log_run(client: mlflow.MlflowClient, report: dict, files: tuple[Path, ...]) 
     }
     metrics = {"drifted_features": len(report["drifted_features"])}
     for name, found in report["features"].items():
-        for statistic in ("psi", "p_value", "missing_rate_change"):
-            metrics[metric_key(f"{statistic}.{name}")] = found[statistic]
+        for statistic in STATISTICS:
+            metrics[metric_key(f"{statistic}.{name}")] = found.get(statistic)
     for name, value in (report["performance"] or {}).get("metrics", {}).items():
         metrics[f"batch.{name}"] = value
     name = f"{Path(report['batch']['path']).stem}-v{model['version']}"

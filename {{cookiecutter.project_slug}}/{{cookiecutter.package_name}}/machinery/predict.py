@@ -9,7 +9,8 @@ writes every input row with `prediction` (and `probability_<class>` per class fo
 classifier) beside it, in IN.csv's own format (delimiter, decimal mark, byte-order mark).
 OUT.csv appears only when every row is scored: it is whole or absent. Columns the model does
 not use are kept and ignored; a missing one, or a numeric column holding text ("13 months"),
-stops it in one line: the model would silently take those values for gaps.
+stops it in one line: the model would silently take those values for gaps. A model of one
+input column (a text model's `review`) reads a file of that one column.
 """
 
 import codecs
@@ -28,7 +29,7 @@ from .files import atomic_file
 from .registry import model_uri
 from .server import check_server
 from .store import tracking_uri
-from .table_format import MAX_NON_NUMBERS, FormatError, sniff
+from .table_format import MAX_NON_NUMBERS, FormatError, listed, sniff
 
 # Rows read, scored and written at a time: memory use follows this, not the file's size.
 CHUNK_ROWS = 50_000
@@ -56,11 +57,18 @@ def input_columns(model: Any) -> list[str]:
     return [str(name) for name in model.feature_names_in_]
 
 
+def min_columns(model: Any) -> int:
+    """The columns a file to score must have at least: 1 for a model of one input column.
+    For any other model a one-column file most likely uses a delimiter the reader does not
+    know, which table_format's error says better than a list of missing columns."""
+    return min(2, len(input_columns(model)))
+
+
 def check_columns(frame: pd.DataFrame, model: Any, source: Path) -> None:
     missing = [name for name in input_columns(model) if name not in frame.columns]
     if missing:
         raise PredictError(
-            f"{source} lacks the model's input column(s) {', '.join(map(repr, missing))}; "
+            f"{source} lacks {len(missing)} of the model's input columns: {listed(missing)}; "
             "add them (extra columns are fine)"
         )
 
@@ -97,8 +105,9 @@ def scored_chunks(source: Path, model: Any, chunk_rows: int) -> Iterator[pd.Data
     as the file writes them (a second reader in step), so the output does not depend on
     how pandas typed one chunk or another."""
     try:
-        parsed = read_csv_chunks(source, chunk_rows)
-        verbatim = read_csv_chunks(source, chunk_rows, as_text=True)
+        needed = min_columns(model)
+        parsed = read_csv_chunks(source, chunk_rows, min_columns=needed)
+        verbatim = read_csv_chunks(source, chunk_rows, as_text=True, min_columns=needed)
         # Numeric columns the rows bring; those that DERIVED_COLUMNS adds are the model's own.
         inputs = set(input_columns(model))
         numeric = [name for name in numeric_inputs(model) if name in inputs]
@@ -123,7 +132,9 @@ def predict_file(source: Path, out: Path, ref: str, chunk_rows: int = CHUNK_ROWS
     if out.resolve() == source.resolve():
         raise PredictError(f"--out {out} is the input file; write the predictions elsewhere")
     try:
-        table = sniff(source)  # a file that is not a CSV table fails before the model loads
+        # A file that is not a CSV table fails before the model loads; whether one column
+        # is enough, the model says (scored_chunks).
+        table = sniff(source, min_columns=1)
     except FormatError as error:
         raise PredictError(str(error)) from None
     model = load_model(ref)

@@ -11,9 +11,10 @@ without pandas).
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ENCODING = "utf-8-sig"  # UTF-8, with or without the byte-order mark Excel writes
 DELIMITERS = (",", ";", "\t", "|")
@@ -30,6 +31,8 @@ MISSING = frozenset(
     ("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN")
     + ("<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 )
+# Items a message names before it says how many more there are.
+SHOWN = 5
 
 
 class FormatError(ValueError):
@@ -45,6 +48,15 @@ class TableFormat:
     decimal: str
     columns: tuple[str, ...]
     encoding: str = ENCODING
+
+
+def listed(items: Iterable[Any], form: Callable[[Any], str] = repr, shown: int = SHOWN) -> str:
+    """`'a', 'b', 'c', 'd', 'e' and 37 more`: a list of any length in one short message line
+    (a table of 2,000 columns must not give a 2,000-name line). Here, in the standard-library
+    module the bake imports on its own, so the bake's messages and the package's share it."""
+    items = list(items)
+    named = ", ".join(form(item) for item in items[:shown])
+    return f"{named} and {len(items) - shown} more" if len(items) > shown else named
 
 
 def sample_lines(path: Path) -> list[str]:
@@ -89,27 +101,29 @@ def guess_decimal(rows: list[list[str]], delimiter: str) -> str:
     return "," if comma and not point else "."
 
 
-def header_problem(columns: list[str]) -> str | None:
-    """What is wrong with a header row (stripped names), or None."""
-    if len(columns) < 2:
+def header_problem(columns: list[str], min_columns: int = 2) -> str | None:
+    """What is wrong with a header row (stripped names), or None. A table to train on needs
+    a target and an input (2 columns); one to score with a model of one input needs 1."""
+    if len(columns) < min_columns:
         named = repr(columns[0]) if columns else "none"
         return (
-            f"has one column ({named}); it needs a header row naming at least 2 columns "
-            f"separated by one of: {', '.join(DELIMITER_NAMES.values())}"
+            f"has one column ({named}); it needs a header row naming at least {min_columns} "
+            f"columns separated by one of: {', '.join(DELIMITER_NAMES.values())}"
         )
-    unnamed = [str(index) for index, name in enumerate(columns, start=1) if not name]
+    unnamed = [index for index, name in enumerate(columns, start=1) if not name]
     if unnamed:
-        return f"has no name for column {', '.join(unnamed)}; give every column a name"
+        noun = "column" if len(unnamed) == 1 else "columns"
+        return f"has no name for {noun} {listed(unnamed, str)}; give every column a name"
     duplicates = [name for name, count in Counter(columns).items() if count > 1]
     if duplicates:
-        listed = " and ".join(repr(name) for name in duplicates)
         noun = "column" if len(duplicates) == 1 else "columns"
-        return f"names {noun} {listed} more than once; give each column its own name"
+        return f"names {noun} {listed(duplicates)} more than once; give each column its own name"
     return None
 
 
-def sniff(path: Path) -> TableFormat:
-    """The file's format, or a FormatError naming the file and what to fix."""
+def sniff(path: Path, min_columns: int = 2) -> TableFormat:
+    """The file's format, or a FormatError naming the file and what to fix; `min_columns`:
+    header_problem's."""
     lines = sample_lines(path)
     delimiter = guess_delimiter(lines)
     rows = parse(lines, delimiter)
@@ -117,7 +131,7 @@ def sniff(path: Path) -> TableFormat:
         raise FormatError(f"{path} is not a readable CSV file (unbalanced quotes near its top?)")
     raw_names = rows[0]
     columns = [name.strip() for name in raw_names]
-    problem = header_problem(columns)
+    problem = header_problem(columns, min_columns)
     if problem:
         raise FormatError(f"{path} {problem}")
     return TableFormat(
