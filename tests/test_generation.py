@@ -30,11 +30,11 @@ COMBINATIONS = all_combinations() if os.environ.get("ALL_COMBINATIONS") == "1" e
 # A GitHub Actions expression `${{ ... }}` is meant to be there; any other `{{` is not.
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
 # The template's room in the generated package, one job a module.
-MACHINERY = ("__init__", "champion", "cli", "column_steps", "columns", "data", "deciding", "derive", "drift", "environments",
-             "evaluation", "failures", "files", "importance", "lineage", "metric_registry", "model_log",
-             "model_registry", "monitor", "monitor_log", "params", "paths", "plots", "plots_page", "predict",
-             "records", "registry", "reproduce", "runs", "server", "stage", "store", "table_format", "tags",
-             "training_data")  # fmt: skip
+MACHINERY = ("__init__", "champion", "cli", "column_steps", "columns", "data", "deciding", "derive", "drift",
+             "environments", "evaluation", "failures", "files", "importance", "lineage", "metric_registry",
+             "model_log", "model_registry", "monitor", "monitor_log", "params", "paths", "plots", "plots_page",
+             "predict", "records", "registry", "reproduce", "runs", "server", "stage", "store", "table_format",
+             "tags", "training_data")  # fmt: skip
 
 
 def expected_files(combo: Combo, package: str) -> set[str]:
