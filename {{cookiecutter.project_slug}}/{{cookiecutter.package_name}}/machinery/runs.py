@@ -20,7 +20,7 @@ import mlflow
 from mlflow.data.dataset_source_registry import get_dataset_source_from_json
 from mlflow.data.meta_dataset import MetaDataset
 
-from . import champion, lineage, paths, registry, tags
+from . import champion, columns, lineage, paths, registry, tags
 from .files import md5_of
 from .model_log import log_model
 from .server import HTTP_DEFAULTS
@@ -105,6 +105,8 @@ def record_run(
         mlflow.log_metrics(dict(metrics))
         mlflow.set_tags(trail)
         log_datasets(trail, stages)
+        if kinds := features.attrs.get(columns.ATTRS_KEY):  # what prepare decided each column is
+            mlflow.log_dict(kinds, tags.COLUMN_KINDS_ARTIFACT)
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="pipeline")
         if changes:

@@ -18,6 +18,8 @@ PACKAGE_PREFIX = "lineage.package."  # + the package's name
 # A run made on uncommitted changes logs them as a patch on its commit, and the patch's md5.
 CHANGES_MD5 = "lineage.uncommitted_md5"
 CHANGES_ARTIFACT = "pipeline/uncommitted.patch"
+# Prepare's decision of each input column's kind (machinery/columns.py), logged with the run.
+COLUMN_KINDS_ARTIFACT = "column_kinds.json"
 # The DVC experiment a run belongs to (`dvc exp run`), from DVC's own environment variables.
 EXPERIMENT_NAME = "dvc.exp_name"
 EXPERIMENT_BASELINE = "dvc.baseline_rev"
