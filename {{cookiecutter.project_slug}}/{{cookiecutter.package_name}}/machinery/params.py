@@ -42,7 +42,7 @@ class DataParams(Section):
     target: str = Field(min_length=1, description="a column name")
     task: Literal[TASKS]
     drop_columns: list[str] = Field(
-        default=[], description="a list of column names (IDs, leaks, free text)"
+        default=[], description="a list of column names (leaks of the target)"
     )
     column_kinds: dict[str, Literal[KINDS]] = Field(
         default={},
