@@ -213,15 +213,17 @@ def feature_steps(features: pd.DataFrame, estimator: Any) -> list[tuple[str, Any
     make_preprocessor's, chosen by the columns the derived rows have. A model that reads
     categories natively is told which of its input columns are codes (the first ones)."""
     steps: list[tuple[str, Any]] = []
+    kinds = kinds_of(features)  # decided once here when no decision came with the table
     if DERIVED_COLUMNS:
         derive = DerivedColumns(DERIVED_COLUMNS)
         steps.append(("derive", derive))
-        features = keep_kinds(derive.fit_transform(features), kinds_of(features))
+        features = derive.fit_transform(features)
+    features = keep_kinds(features, kinds)  # make_preprocessor's kinds_of reads it back
     native = reads_categories(estimator)
     preprocess = make_preprocessor(
         features, native_categories=native, dense=not accepts_sparse(estimator)
     )
     if native:
-        categorical = kinds_of(features).of(CATEGORICAL)
+        categorical = kinds_of(features).of(CATEGORICAL)  # derived columns included
         estimator.set_params(categorical_features=list(range(len(categorical))))
     return [*steps, ("preprocess", preprocess)]

@@ -56,10 +56,16 @@ class ColumnKinds(dict):
 
 def date_format(column: pd.Series) -> str | None:
     """The one format every value of a text column parses with, or None: not dates."""
+    found, _ = parse_dates(column)
+    return found
+
+
+def parse_dates(column: pd.Series) -> tuple[str | None, pd.Series | None]:
+    """date_format's format and the values it parsed (once: guess_kind reads their times)."""
     present = column.dropna().astype(str)
     sample = present.head(DATE_SAMPLE)
     if sample.empty or not sample.str.contains(r"\d").all():
-        return None
+        return None, None
     first = sample.iloc[0]
     # 01/02/2020 reads either way: the format that reads every value wins, month first.
     for found in dict.fromkeys(guess_datetime_format(first, dayfirst=d) for d in (False, True)):
@@ -69,8 +75,8 @@ def date_format(column: pd.Series) -> str | None:
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(present, format=found, errors="coerce")
         if parsed.notna().all():
-            return found
-    return None
+            return found, parsed
+    return None, None
 
 
 def guess_kind(column: pd.Series) -> tuple[str, str | None]:
@@ -84,11 +90,8 @@ def guess_kind(column: pd.Series) -> tuple[str, str | None]:
         return (IDENTIFIER if whole and not few and present.is_unique else NUMERIC), None
     if few:
         return CATEGORICAL, None
-    found = date_format(present)
+    found, parsed = parse_dates(present)
     if found is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = pd.to_datetime(present.astype(str), format=found)
         timed = bool((parsed != parsed.dt.normalize()).any())
         return (DATETIME if timed else DATE), found
     texts = present.astype(str)
