@@ -47,13 +47,20 @@ def split_payload(frame: pd.DataFrame) -> dict:
     return {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
 
 
+# make, run as a terminal's shell runs it: with SIGINT's default action. A suite started in the
+# background (`cmd &` in a script) inherits SIGINT ignored, and a shell cannot trap a signal
+# ignored on entry, so its Ctrl-C would test nothing. exec keeps the pid: the Popen's is make's.
+WITH_CTRL_C = (sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execvp(sys.argv[1], sys.argv[1:])")  # fmt: skip
+
+
 def start_serve(project: Path, port: int, log: Path) -> subprocess.Popen:
     """`make serve` as a terminal runs it: make leads its own process group (the foreground job),
     with two uvicorn workers so that MLflow's server forks; returns once it answers /ping."""
     venv = Path(sys.executable).parent.parent
     with open(log, "w") as output:
         server = subprocess.Popen(
-            ["make", "--no-print-directory", "serve", f"VENV={venv}", f"SERVE_PORT={port}"],
+            [*WITH_CTRL_C, "make", "--no-print-directory", "serve", f"VENV={venv}", f"SERVE_PORT={port}"],
             cwd=project, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             env=os.environ | {"MLFLOW_MODELS_WORKERS": "2"},
         )  # fmt: skip
@@ -102,6 +109,10 @@ def stop_and_check(server: subprocess.Popen, port: int, log: Path, stop) -> None
     stop(server)
     try:
         server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        table = subprocess.run(["ps", "-s", str(server.pid), "-o", "pid,ppid,pgid,stat,wchan:20,etimes,cmd"],
+                               capture_output=True, text=True).stdout  # fmt: skip
+        raise AssertionError(f"make serve still running 30 s after the stop:\n{table}\n{log.read_text()}") from None
     finally:
         left = session_processes(server.pid)
         for pid in left:  # leave nothing behind for the next test, even when this one fails
