@@ -59,10 +59,8 @@ MAX_CLASSES = 20
 MODELS = ("hist_gradient_boosting", "random_forest", "linear")
 # model's default: linear (sparse TF-IDF suits it) when most inputs are free text, else the first.
 TEXT_MODEL = "linear"
-# Free text, for that default: a column of words, not numbers, mostly distinct, whose median
-# value has at least this many words; read from the first rows only.
-TEXT_MIN_WORDS = 3
-TEXT_MIN_DISTINCT = 0.5
+# Free text, for that default, is told by prepare's own rule (table_format.looks_like_text),
+# read from the first rows only.
 TEXT_SAMPLE_ROWS = 2000
 
 Problem = tuple[str, str]
@@ -185,22 +183,23 @@ def default_task(answers: dict) -> str:
 
 
 def is_identifier(values: list[str], repo_dir: str) -> bool:
-    """A key unique per row: whole numbers (a row number) or one word each (a product code)."""
+    """A key unique per row (prepare's rule): whole numbers (a row number) or codes."""
     if len(set(values)) < len(values):
         return False
     numbers = numbers_of(values, repo_dir)
     if numbers is not None:
         return all(number.is_integer() for number in numbers)
-    return all(len(value.split()) == 1 for value in values)
+    return table_format(repo_dir).looks_like_identifier(mean_words(values), True)
+
+
+def mean_words(values: list[str]) -> float:
+    return statistics.fmean(len(value.split()) for value in values)
 
 
 def is_text(values: list[str], repo_dir: str) -> bool:
-    """Free text: not numbers, mostly distinct values of several words."""
-    return (
-        numbers_of(values, repo_dir) is None
-        and len(set(values)) >= TEXT_MIN_DISTINCT * len(values)
-        and statistics.median(len(value.split()) for value in values) >= TEXT_MIN_WORDS
-    )
+    """Free text by prepare's rule (table_format.looks_like_text): not numbers, and words."""
+    distinct = len(set(values)) / len(values)
+    return numbers_of(values, repo_dir) is None and table_format(repo_dir).looks_like_text(mean_words(values), distinct)
 
 
 def mostly_text(header: list[str], rows: list[list[str]], target: str, repo_dir: str) -> bool:

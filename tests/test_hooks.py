@@ -1,5 +1,8 @@
 """The hooks: bad answers are rejected cleanly, awkward text survives, missing tools are explained."""
 
+import importlib
+import importlib.util
+import io
 import os
 import shlex
 import shutil
@@ -7,12 +10,13 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from .conftest import CUSTOM_CSV, TEMPLATE, bake_ok, git, run
 
 sys.path.insert(0, str(TEMPLATE / "hooks"))
-from answers import default_model, default_project_name, remote_url  # noqa: E402
+from answers import default_model, default_project_name, is_identifier, is_text, remote_url  # noqa: E402
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "data.csv") -> str:
@@ -215,6 +219,36 @@ def test_mostly_text_means_most_inputs_are_free_text(tmp_path, columns, model):
     path = write_csv(tmp_path, table(*columns))
     answers = {"dataset": "custom", "custom_csv": path, "target_column": "bought", "_repo_dir": str(TEMPLATE)}
     assert default_model(answers) == model
+
+
+def generated_module(name: str):
+    """A module of the generated machinery, imported from the template checkout as it is."""
+    machinery = TEMPLATE / "{{cookiecutter.project_slug}}" / "{{cookiecutter.package_name}}" / "machinery"
+    if "template_machinery" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "template_machinery", machinery / "__init__.py", submodule_search_locations=[str(machinery)]
+        )
+        sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[spec.name])
+    return importlib.import_module(f"template_machinery.{name}")
+
+
+def sample_columns() -> list[tuple[str, pd.Series]]:
+    """Every kind of column table() makes, and the food_reviews sample's inputs."""
+    made = pd.read_csv(io.StringIO(table("row", "product", "review", "price", "a", "b")))
+    reviews = pd.read_csv(TEMPLATE / "sample_data" / "food_reviews.csv")
+    ours = [(name, made[name]) for name in made.columns[:-1]]
+    return ours + [(f"food_{name}", reviews[name]) for name in ("product", "review")]
+
+
+@pytest.mark.parametrize(("name", "column"), sample_columns(), ids=[name for name, _ in sample_columns()])
+def test_the_bake_tells_text_and_keys_as_prepare_does(name, column):
+    """The bake's reading of a column (free text? a key?), which picks the default model, is
+    prepare's: the same rule, read by both from table_format.py."""
+    kind, _ = generated_module("columns").guess_kind(column)
+    values = [str(value) for value in column.dropna()]
+    assert is_text(values, str(TEMPLATE)) == (kind == "text"), kind
+    assert is_identifier(values, str(TEMPLATE)) == (kind == "identifier"), kind
 
 
 def test_default_name_from_an_awkward_csv_file_name_is_a_valid_project(tmp_path):

@@ -195,7 +195,9 @@ def reviews(rows: int = 120, seed: int = 0) -> pd.DataFrame:
     filler = ["the", "box", "arrived", "on", "time", "it", "was", "for", "my", "kitchen"]
     labels = rng.choice(["positive", "negative"], size=rows)
     texts = [
-        " ".join([*rng.choice(filler, size=6), *rng.choice(good if label == "positive" else bad, size=2)])
+        " ".join(
+            [*rng.choice(filler, size=6), *rng.choice(good if label == "positive" else bad, size=2)]
+        )
         for label in labels
     ]
     frame = pd.DataFrame({"review": texts, "label": labels})
@@ -221,7 +223,12 @@ def test_dates_are_learned_as_their_parts():
     """A date column (text in the CSV) is parsed with the format prepare found and given to
     the model as year, month, day of year and day of week: a label set by the season is learned."""
     days = pd.date_range("2020-01-01", periods=400, freq="D")
-    frame = pd.DataFrame({"day": days.strftime("%d/%m/%Y"), "label": np.where(days.month.isin([6, 7, 8]), "summer", "other")})
+    frame = pd.DataFrame(
+        {
+            "day": days.strftime("%d/%m/%Y"),
+            "label": np.where(days.month.isin([6, 7, 8]), "summer", "other"),
+        }
+    )
     data = data_params("classification")
     train, test = split(frame, data, PREPARE)
     fitted = fit(train, data, train_params("hist_gradient_boosting"))

@@ -5,13 +5,14 @@ and keeps the decision with the tables it writes (pandas' `attrs`, which Parquet
 train builds the model's steps from it and evaluate records it in the run. A wrong guess is
 corrected in params.yaml: `data.column_kinds: {comment: text}`.
 
-The rules, first match wins (docs/columns.md):
+The rules, first match wins (docs/extending.md, "What each column becomes"):
 - numeric: a number column (decide_types has already made mostly-number text numeric),
   unless it holds whole numbers, unique in every row: an identifier (a row number, an ID);
 - date / datetime: text whose values all parse with one format, found here and kept (a
   datetime has a time of day in some value);
-- identifier: text unique in every row, one word per value (codes, not sentences);
-- text: values of several words, most of them distinct, or long values however repeated;
+- identifier: text unique in every row, under two words per value (codes, not sentences);
+- text: values of several words, most of them distinct, or long values however repeated
+  (table_format.looks_like_text, which the bake also applies to choose the default model);
 - categorical: the rest (and every column of a table too small to tell, under 20 rows).
 """
 
@@ -21,6 +22,8 @@ from typing import Any
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
+from .table_format import looks_like_identifier, looks_like_text
+
 NUMERIC, CATEGORICAL, TEXT, DATE, DATETIME, IDENTIFIER = (
     "numeric", "categorical", "text", "date", "datetime", "identifier"
 )  # fmt: skip
@@ -29,10 +32,6 @@ KINDS = (NUMERIC, CATEGORICAL, TEXT, DATE, DATETIME, IDENTIFIER)
 ATTRS_KEY = "columns"
 # Fewer rows than this and "unique in every row" or "mostly distinct" says little.
 MIN_ROWS_TO_TELL = 20
-# Text: at least this many words per value on average and distinct in over half the rows,
-TEXT_WORDS, TEXT_DISTINCT_SHARE = 2, 0.5
-# ... or this many words per value on average, however often values repeat.
-LONG_TEXT_WORDS = 5
 # Values whose words are counted (a seeded sample: a million-row column costs no more).
 WORDS_SAMPLE = 10_000
 # Values looked at to guess a date format (all values are then parsed with it).
@@ -97,10 +96,9 @@ def guess_kind(column: pd.Series) -> tuple[str, str | None]:
     texts = present.astype(str)
     sample = texts.sample(min(len(texts), WORDS_SAMPLE), random_state=0)
     words = sample.str.count(r"\S+").mean()
-    if texts.is_unique and words < TEXT_WORDS:
+    if looks_like_identifier(words, texts.is_unique):
         return IDENTIFIER, None
-    distinct = texts.nunique() / len(texts)
-    if words >= LONG_TEXT_WORDS or (words >= TEXT_WORDS and distinct > TEXT_DISTINCT_SHARE):
+    if looks_like_text(words, texts.nunique() / len(texts)):
         return TEXT, None
     return CATEGORICAL, None
 

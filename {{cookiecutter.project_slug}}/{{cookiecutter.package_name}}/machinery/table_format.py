@@ -33,6 +33,21 @@ MISSING = frozenset(
 )
 # Items a message names before it says how many more there are.
 SHOWN = 5
+# Free text, by words per value (on average) and the share of distinct values: columns.py
+# applies the rule to tables, and the bake to a custom CSV (mostly text: linear by default).
+TEXT_WORDS, TEXT_DISTINCT_SHARE, LONG_TEXT_WORDS = 2, 0.5, 5
+
+
+def looks_like_text(mean_words: float, distinct_share: float) -> bool:
+    """Several words per value, mostly distinct (comments), or long values however repeated."""
+    return mean_words >= LONG_TEXT_WORDS or (
+        mean_words >= TEXT_WORDS and distinct_share > TEXT_DISTINCT_SHARE
+    )
+
+
+def looks_like_identifier(mean_words: float, unique: bool) -> bool:
+    """Unique in every row, and under TEXT_WORDS words per value: codes, not sentences."""
+    return unique and mean_words < TEXT_WORDS
 
 
 class FormatError(ValueError):
