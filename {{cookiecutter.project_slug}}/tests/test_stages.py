@@ -100,6 +100,20 @@ def test_ids_free_text_and_dates_are_told_apart_and_ids_left_out(frame, task):
     assert "code" in features_and_target(frame, chosen)[0]
 
 
+def test_a_wrong_column_kinds_entry_is_one_line(frame, task):
+    """A name in data.column_kinds that is not a column stops prepare with one line naming it."""
+    with pytest.raises(ParamsError, match="data.column_kinds names 'commment', not a column"):
+        check_columns(frame, data_params(task, column_kinds={"commment": "text"}))
+
+
+def test_a_text_column_without_words_is_one_line():
+    """Text that holds no word (only signs) stops train with one line saying what to set."""
+    frame = pd.DataFrame({"note": ["- -", "? ?", "! -", "- ?"] * 10, "label": ["a", "b"] * 20})
+    data = data_params("classification", column_kinds={"note": "text"})
+    with pytest.raises(DataError, match="text column 'note' has no words to learn from"):
+        fit(frame, data, train_params("linear"))
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_fits_text_and_missing_values(frame, task, model):
     """Each registered model trains on numeric + text columns with gaps and scores the task."""
