@@ -49,7 +49,7 @@ def expected_files(combo: Combo, package: str) -> set[str]:
         *(f"{package}/machinery/{name}.py" for name in MACHINERY),
         "tests/__init__.py", "tests/conftest.py", "tests/test_stages.py", "tests/machinery/__init__.py",
         *(f"tests/machinery/test_{name}.py" for name in ("params", "tracking", "pipeline_definition", "monitor",
-                                                         "plots", "derive", "text_drift", "messages")),
+                                                         "plots", "derive", "text_drift", "messages", "dates")),
         *(f"docs/{name}.md" for name in ("ci", "experiments", "extending", "failures", "git-hooks", "plots",
                                          "reproduce", "serving", "speed", "team-server", "template-updates")),
     }  # fmt: skip

@@ -87,12 +87,17 @@ def as_texts(column: pd.Series) -> np.ndarray:
     return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
 
 
+def read_dates(column: pd.Series, format: str) -> pd.Series:
+    """The values as timestamps read with `format`; a gap, or a value it does not read, NaT."""
+    return pd.to_datetime(column.astype(object), format=format, errors="coerce")
+
+
 # Numeric parts of a date: name -> how pandas computes it.
 DATE_PARTS = {
     "year": lambda when: when.dt.year,
     "month": lambda when: when.dt.month,
-    "day_of_year": lambda when: when.dt.dayofyear,
-    "day_of_week": lambda when: when.dt.dayofweek,
+    "day_of_year": lambda when: when.dt.day_of_year,
+    "day_of_week": lambda when: when.dt.day_of_week,
 }
 TIME_PARTS = {"hour": lambda when: when.dt.hour}
 
@@ -115,8 +120,7 @@ class DateParts(TransformerMixin, BaseEstimator):
         return DATE_PARTS | (TIME_PARTS if self.with_time else {})
 
     def transform(self, values):
-        column = one_column(values)
-        when = pd.to_datetime(column.astype(object), format=self.format, errors="coerce")
+        when = read_dates(one_column(values), self.format)
         columns = [
             part(when).to_numpy(dtype=float, na_value=np.nan) for part in self.parts().values()
         ]

@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from .table_format import looks_like_identifier, looks_like_text
+from .data import DataError
+from .table_format import MAX_NON_NUMBERS, looks_like_identifier, looks_like_text
 
 NUMERIC, CATEGORICAL, TEXT, DATE, DATETIME, IDENTIFIER = (
     "numeric", "categorical", "text", "date", "datetime", "identifier"
@@ -111,11 +112,27 @@ def decide_kinds(features: pd.DataFrame, chosen: dict[str, str] | None = None) -
         kind, found = guess_kind(features[name])
         wanted = (chosen or {}).get(name, kind)
         if wanted in (DATE, DATETIME) and found is None:
-            found = date_format(features[name]) or "mixed"
+            found = date_format(features[name]) or forced_dates(features[name], name)
         kinds[name] = wanted
         if wanted in (DATE, DATETIME):
             formats[name] = found
     return ColumnKinds(kinds, formats)
+
+
+def forced_dates(column: pd.Series, name: str) -> str:
+    """ "mixed" (each value's own format) for a column data.column_kinds calls dates; a
+    DataError when hardly any value reads as a date (at most MAX_NON_NUMBERS may not)."""
+    present = column.dropna().astype(str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        unread = present[pd.to_datetime(present, format="mixed", errors="coerce").isna()]
+    if len(unread) > MAX_NON_NUMBERS * len(present):
+        raise DataError(
+            f"data.column_kinds makes {name!r} a date, but {len(unread)} of {len(present)} "
+            f"values read as no date (e.g. {unread.iloc[0]!r}); give it another kind in "
+            "params.yaml"
+        )
+    return "mixed"
 
 
 def recorded_kinds(frame: pd.DataFrame) -> ColumnKinds | None:
@@ -153,3 +170,13 @@ def input_kinds(model: Any) -> dict[str, str]:
             named = [columns] if isinstance(columns, str) else columns
             kinds.update({str(column): kind for column in named})
     return kinds
+
+
+def date_formats(model: Any) -> dict[str, str]:
+    """{date input column: the format its step reads it with} of a fitted Pipeline."""
+    formats = {}
+    for name, step, columns in model.named_steps["preprocess"].transformers_:
+        if name.split("_", 1)[0] in (DATE, DATETIME):
+            reader = step.steps[0][1] if hasattr(step, "steps") else step  # DateParts first
+            formats[str(columns[0])] = reader.format
+    return formats

@@ -7,7 +7,9 @@ of params.yaml and reports. Numeric columns get scipy's two-sample Kolmogorov-Sm
 (could the batch come from the training distribution?) and the population stability index
 (PSI: how far did it move?) over bins cut at the training data's quantiles. Categorical
 columns get a chi-square test of their category counts and PSI over the categories. Every
-column gets the change in its share of missing values.
+column gets the change in its share of missing values. A date column is compared by its day
+of year (its season), read with the model's own format: a value that format does not read
+counts as missing.
 
 Free text (a column the model reads as text, columns.input_kinds) is not categories: every
 review is its own, so the chi-square test of unique strings says nothing (p = 0.46 for a
@@ -23,6 +25,7 @@ or when its share of missing values moved too far (`reasons`).
 """
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -33,7 +36,8 @@ from scipy import stats
 EPSILON = 1e-4
 # A word, as scikit-learn's TfidfVectorizer finds them by default.
 WORD = re.compile(r"(?u)\b\w\w+\b")
-TESTS = {"numeric": "KS", "categorical": "chi-square", "text": "KS"}
+TESTS = {"numeric": "KS", "categorical": "chi-square", "text": "KS", "date": "KS", "datetime": "KS"}
+DATES = ("date", "datetime")
 
 
 def psi(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -132,6 +136,14 @@ def text_drift(reference: pd.Series, current: pd.Series, bins: int, terms: int) 
     return length | {"kind": "text"} | medians | vocabulary_drift(reference, current, terms)
 
 
+def season_drift(reference: pd.Series, current: pd.Series, bins: int) -> dict[str, Any]:
+    """A date column by its day of year: new days are what production brings (a batch of
+    later years passes), a batch of other seasons than training's is drift."""
+    with warnings.catch_warnings():  # days tie often: scipy says it takes the asymptotic KS
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return numeric_drift(reference.dt.day_of_year, current.dt.day_of_year, bins)
+
+
 def missing_rates(reference: pd.Series, current: pd.Series) -> dict[str, float]:
     """Share of missing values on each side and the change (batch minus training)."""
     before = float(reference.isna().mean()) if len(reference) else 0.0
@@ -160,6 +172,8 @@ def feature_drift(
     already coerced the way the model coerces it), else categorical."""
     if kind == "text":
         found = text_drift(reference, current, bins, terms)
+    elif kind in DATES:  # timestamps (monitor read them with the model's format)
+        found = season_drift(reference, current, bins) | {"kind": kind}
     elif is_numeric(reference):
         found = numeric_drift(reference, current, bins)
     else:
@@ -173,7 +187,9 @@ def reasons(found: dict[str, Any], limits: Any) -> list[str]:
     why = []
     significant = found["p_value"] is not None and found["p_value"] < limits.p_value
     if significant and found["psi"] is not None and found["psi"] > limits.psi:
-        what = "length PSI" if found["kind"] == "text" else "PSI"
+        what = {"text": "length PSI", "date": "day-of-year PSI", "datetime": "day-of-year PSI"}.get(
+            found["kind"], "PSI"
+        )
         test = f"{TESTS[found['kind']]} p={found['p_value']:.2g}"
         if found["kind"] == "text":
             test += f"; median {found['median_length']:g} -> {found['median_length_batch']:g} chars"

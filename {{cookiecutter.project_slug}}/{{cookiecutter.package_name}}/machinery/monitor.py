@@ -25,7 +25,8 @@ import pandas as pd
 from pydantic import Field
 
 from . import tags
-from .columns import input_kinds
+from .column_steps import read_dates
+from .columns import date_formats, input_kinds
 from .data import DataError, read_table
 from .drift import feature_drift, is_numeric, reasons
 from .failures import STORE_ERRORS, first_line
@@ -93,14 +94,22 @@ def as_model_sees(batch: pd.DataFrame, reference: pd.DataFrame, columns: list[st
 
 
 def compare(
-    reference: pd.DataFrame, batch: pd.DataFrame, limits: MonitorParams, kinds: dict[str, str]
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    limits: MonitorParams,
+    kinds: dict[str, str],
+    formats: dict[str, str] | None = None,
 ) -> dict:
     """Every input column's statistics and the reasons it drifted (empty: it did not);
-    `kinds`: what the model takes each column for (input_kinds)."""
+    `kinds`: what the model takes each column for (input_kinds), `formats`: how it reads
+    its date columns (date_formats)."""
     compared = {}
     for name in batch.columns:
         kind, bins = kinds.get(name), limits.psi_bins
-        found = feature_drift(reference[name], batch[name], bins, kind, limits.text_terms)
+        before, after = reference[name], batch[name]
+        if name in (formats or {}):
+            before, after = read_dates(before, formats[name]), read_dates(after, formats[name])
+        found = feature_drift(before, after, bins, kind, limits.text_terms)
         why = reasons(found, limits)
         compared[name] = found | {"drifted": bool(why), "reasons": why}
     return compared
@@ -184,7 +193,7 @@ def check(client: mlflow.MlflowClient, batch_path: Path, ref: str) -> tuple[dict
     check_columns(batch, model, batch_path)
     reference, source = training_data(record, project_root())
     seen = as_model_sees(batch, reference, input_columns(model))
-    features = compare(reference, seen, params.monitor, input_kinds(model))
+    features = compare(reference, seen, params.monitor, input_kinds(model), date_formats(model))
     version = record.tags.get(tags.REGISTERED_VERSION, "unregistered")
     report = {
         "checked_at": pd.Timestamp.now(tz="UTC").isoformat(),

@@ -23,6 +23,8 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from ..features import numeric_inputs
+from .column_steps import read_dates
+from .columns import date_formats
 from .data import DataError, non_numbers, read_csv_chunks
 from .failures import first_line
 from .files import atomic_file
@@ -87,6 +89,20 @@ def check_numbers(frame: pd.DataFrame, columns: list[str], source: Path) -> None
             )
 
 
+def check_dates(frame: pd.DataFrame, formats: dict[str, str], source: Path) -> None:
+    """Stop when a date input column holds values its format does not read (beyond the
+    share a number column may hold), which the model would take for gaps."""
+    for name, format in formats.items():
+        present = frame[name].dropna()
+        unread = present[read_dates(present, format).isna()]
+        if len(present) and len(unread) > MAX_NON_NUMBERS * len(present):
+            raise PredictError(
+                f"{source}: column {name!r} must hold dates the model reads ({format}), but "
+                f"{len(unread)} of {len(present)} values do not (e.g. {unread.iloc[0]!r}); "
+                "write them as the training data does (an empty cell is a gap)"
+            )
+
+
 def with_predictions(rows: pd.DataFrame, frame: pd.DataFrame, model: Any) -> pd.DataFrame:
     """`rows` (the input as written) with the model's prediction for `frame` (the same rows,
     parsed), and class probabilities for a classifier."""
@@ -111,9 +127,11 @@ def scored_chunks(source: Path, model: Any, chunk_rows: int) -> Iterator[pd.Data
         # Numeric columns the rows bring; those that DERIVED_COLUMNS adds are the model's own.
         inputs = set(input_columns(model))
         numeric = [name for name in numeric_inputs(model) if name in inputs]
+        dates = {name: found for name, found in date_formats(model).items() if name in inputs}
         for frame, rows in zip(parsed, verbatim, strict=True):
             check_columns(frame, model, source)
             check_numbers(frame, numeric, source)
+            check_dates(frame, dates, source)
             if not frame.empty:  # a header-only file reads as one empty chunk
                 yield with_predictions(rows, frame, model)
     except DataError as error:

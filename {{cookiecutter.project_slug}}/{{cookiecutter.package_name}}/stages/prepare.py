@@ -103,8 +103,9 @@ def report_kinds(kinds: ColumnKinds) -> None:
             fix,
         )
     for name in kinds.of(DATE, DATETIME):
-        log.info("column %r holds dates (format %s): the model learns their parts; %s",
-                 name, kinds.formats[name], fix)  # fmt: skip
+        parts = "year, month, day of year and week" + (", hour" if kinds[name] == DATETIME else "")
+        log.info("column %r holds dates (format %s): the model learns their %s; %s",
+                 name, kinds.formats[name], parts, fix)  # fmt: skip
 
 
 def drop_missing_target(frame: pd.DataFrame, target: str) -> pd.DataFrame:
