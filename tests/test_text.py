@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -55,6 +56,18 @@ def test_the_reviews_are_learned_as_well_as_tfidf_written_by_hand(reviews):
     metrics = json.loads((reviews / "reports/metrics.json").read_text())
     for name, value in by_hand.items():
         assert metrics[name] >= value - 0.01, (name, metrics[name], value)
+
+
+@pytest.mark.xdist_group(REVIEWS.id)
+def test_the_run_records_what_prepare_took_each_column_for(reviews, tmp_path):
+    """The run holds prepare's decision (column_kinds.json): the review is text; the dropped
+    product code and the target are no input."""
+    client = mlflow.MlflowClient(f"sqlite:///{reviews / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name(reviews.name).experiment_id])
+    recorded = json.loads(
+        Path(client.download_artifacts(run.info.run_id, "column_kinds.json", str(tmp_path))).read_text()
+    )
+    assert recorded == {"kinds": {"review": "text"}, "date_formats": {}}
 
 
 @pytest.mark.xdist_group(REVIEWS.id)
