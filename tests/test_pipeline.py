@@ -132,7 +132,20 @@ def test_repro_tracks_registers_and_reproduces(cookies, combo):
     assert client.get_experiment_by_name(slug).tags["mlflow.experimentKind"] == "custom_model_development"
     versions = client.search_model_versions(f"name = '{model_name}'")
     assert len(versions) == 1, "identical model bytes must not register a second version"
-    assert client.get_model_version_by_alias(model_name, "champion").run_id == first.info.run_id
+    champion = client.get_model_version_by_alias(model_name, "champion")
+    assert champion.run_id == first.info.run_id
+    # The version carries its own lineage, for a reviewer who reads only the registry.
+    lineage = {key: tags[key] for key in ("lineage.git_commit", "lineage.git_dirty", "lineage.params_hash",
+                                          "lineage.lock_md5", "lineage.model_md5") if key in tags}  # fmt: skip
+    lineage |= {key: value for key, value in tags.items() if key.startswith("lineage.data_md5.")}
+    primary = yaml.safe_load((project / "params.yaml").read_text())["evaluate"]["primary_metric"]
+    lineage |= {"lineage.run_id": first.info.run_id, "lineage.metric": primary,
+                "lineage.metric_value": repr(first.data.metrics[primary])}  # fmt: skip
+    assert {key: champion.tags.get(key) for key in lineage} == lineage
+    assert len(champion.tags["lineage.environment_md5"]) == 32 and "lineage.lock_md5" in lineage
+    summary = champion.description  # one line: model, data, commit, metric
+    assert summary.startswith(f"{combo.model} on {raw} {first_lock[raw][:8]}") and "\n" not in summary
+    assert f"commit {tags['lineage.git_commit'][:7]}; {primary} {first.data.metrics[primary]:.4g}" in summary
     artifacts = {a.path for a in client.list_artifacts(first.info.run_id, "pipeline")}
     assert {"pipeline/metrics.json", "pipeline/predictions.csv", "pipeline/params.yaml"} <= artifacts
     check_champion_predicts_like_the_pipeline(project, model_name, target)

@@ -29,12 +29,24 @@ def version_with_md5(client: mlflow.MlflowClient, model_md5: str) -> Any | None:
     )
 
 
-def register(client: mlflow.MlflowClient, model_uri: str, model_md5: str) -> Any:
-    """Register the model, unless a version with identical bytes already exists."""
+def register(
+    client: mlflow.MlflowClient,
+    model_uri: str,
+    model_md5: str,
+    lineage: dict[str, str] | None = None,
+    summary: str = "",
+) -> Any:
+    """Register the model with its `lineage` tags and a one-line `summary` as description,
+    unless a version with identical bytes already exists (it keeps its first run's)."""
     existing = version_with_md5(client, model_md5)
     if existing is not None:
         return existing
-    return mlflow.register_model(model_uri, NAME, tags={tags.VERSION_MODEL_MD5: model_md5})
+    version = mlflow.register_model(
+        model_uri, NAME, tags={tags.VERSION_MODEL_MD5: model_md5, **(lineage or {})}
+    )
+    if summary:
+        client.update_model_version(NAME, version.version, description=summary)
+    return version
 
 
 def model_uri(ref: str) -> str:

@@ -79,6 +79,21 @@ def abandon_run() -> None:
         mlflow.end_run("FAILED")
 
 
+def version_summary(
+    params: Mapping[str, Any], trail: Mapping[str, str], metric: str, value: float
+) -> str:
+    """What a registered version is, in one line: model, data, commit, metric."""
+    data = ", ".join(
+        f"{key.removeprefix(tags.DATA_PREFIX)} {md5[:8]}"
+        for key, md5 in trail.items()
+        if key.startswith(tags.DATA_PREFIX)
+    )
+    model = params.get("train", {}).get("model", "model")
+    dirty = " (uncommitted changes)" if trail[tags.GIT_DIRTY] == "true" else ""
+    commit = trail[tags.GIT_COMMIT][:7]
+    return f"{model} on {data or 'no tracked data'}; commit {commit}{dirty}; {metric} {value:.4g}"
+
+
 def record_run(
     model: Any,
     features: Any,
@@ -113,7 +128,12 @@ def record_run(
             log_bytes(changes, tags.CHANGES_ARTIFACT)
         info = log_model(model, features, requirements)
         with store_lock():
-            version = registry.register(client, info.model_uri, model_md5)
+            value = metrics[ranking.metric]
+            lineage_of_version = tags.version_lineage(trail, run.info.run_id, ranking.metric, value)
+            summary = version_summary(params, trail, ranking.metric, value)
+            version = registry.register(
+                client, info.model_uri, model_md5, lineage_of_version, summary
+            )
             decision = champion.promote_if_better(client, version, ranking, metrics[ranking.metric])
         mlflow.set_tags(
             {

@@ -5,6 +5,9 @@ lineage writes them, reproduce, lineage, monitor and the registry read them. The
 names never change, so runs made by an older version of the template still reproduce.
 """
 
+import hashlib
+import json
+
 # A run's lineage: enough to rebuild it (reproduce) and to audit it (lineage REF).
 GIT_COMMIT = "lineage.git_commit"
 GIT_DIRTY = "lineage.git_dirty"
@@ -37,6 +40,13 @@ INCUMBENT_VALUE = "registry.incumbent_value"
 
 # On a registered version: the md5 of its model file (one version per distinct model).
 VERSION_MODEL_MD5 = "model_md5"
+# ... and its lineage, for a reviewer of the registry: the run's own lineage tags (commit,
+# dirty flag, params hash, each data file's md5, dvc.lock's md5) under the same names, and:
+VERSION_RUN_ID = "lineage.run_id"
+VERSION_METRIC = "lineage.metric"  # the primary metric's name
+VERSION_METRIC_VALUE = "lineage.metric_value"
+ENVIRONMENT_MD5 = "lineage.environment_md5"  # of the run's environment tags (is_environment)
+VERSION_LINEAGE = (GIT_COMMIT, GIT_DIRTY, PARAMS_HASH, LOCK_MD5, MODEL_MD5)
 
 # The experiment's kind: MLflow UIs that read it open the experiment on its training runs
 # rather than on the GenAI traces view.
@@ -46,3 +56,16 @@ EXPERIMENT_KIND, MODEL_TRAINING = "mlflow.experimentKind", "custom_model_develop
 def is_environment(key: str) -> bool:
     """Whether a tag describes the environment a run was made in (Python, lock, packages)."""
     return key in (PYTHON, LOCK_MD5) or key.startswith(PACKAGE_PREFIX)
+
+
+def version_lineage(run: dict[str, str], run_id: str, metric: str, value: float) -> dict[str, str]:
+    """The tags a registered version carries, from its run's lineage tags `run`."""
+    environment = sorted((key, run[key]) for key in run if is_environment(key))
+    return {
+        **{key: run[key] for key in VERSION_LINEAGE if key in run},
+        **{key: run[key] for key in run if key.startswith(DATA_PREFIX)},
+        VERSION_RUN_ID: run_id,
+        VERSION_METRIC: metric,
+        VERSION_METRIC_VALUE: repr(value),
+        ENVIRONMENT_MD5: hashlib.md5(json.dumps(environment).encode()).hexdigest(),
+    }
