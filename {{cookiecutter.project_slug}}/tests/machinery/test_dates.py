@@ -28,7 +28,7 @@ TRAINING = pd.DataFrame(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # after conftest's no_derived_columns: this table has none of your columns
 def model():
     data = DataParams(target="label", task="classification")
     train = TrainParams.model_validate(
