@@ -17,6 +17,7 @@ The rules, first match wins (docs/extending.md, "What each column becomes"):
 """
 
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -160,23 +161,26 @@ def keep_kinds(frame: pd.DataFrame, kinds: ColumnKinds) -> pd.DataFrame:
     return frame
 
 
-def input_kinds(model: Any) -> dict[str, str]:
-    """{input column: kind} of a fitted Pipeline of features.py's, from its steps' names:
-    `numeric`, `categorical`, and `text_<column>` / `date_<column>` / `datetime_<column>`."""
-    kinds: dict[str, str] = {}
-    for name, _, columns in model.named_steps["preprocess"].transformers_:
+def kind_steps_of(model: Any) -> Iterator[tuple[str, Any, list[str]]]:
+    """(kind, fitted step, its columns) of each step of a fitted Pipeline of features.py's
+    named after a kind: `numeric`, `categorical`, and `text_<column>` / `date_<column>` /
+    `datetime_<column>`."""
+    for name, step, columns in model.named_steps["preprocess"].transformers_:
         kind = name.split("_", 1)[0] if name != "remainder" else None
         if kind in KINDS:  # a step may name its one column as a string
-            named = [columns] if isinstance(columns, str) else columns
-            kinds.update({str(column): kind for column in named})
-    return kinds
+            yield kind, step, [columns] if isinstance(columns, str) else list(columns)
+
+
+def input_kinds(model: Any) -> dict[str, str]:
+    """{input column: kind} of a fitted Pipeline, read from its steps' names."""
+    return {str(column): kind for kind, _, columns in kind_steps_of(model) for column in columns}
 
 
 def date_formats(model: Any) -> dict[str, str]:
     """{date input column: the format its step reads it with} of a fitted Pipeline."""
     formats = {}
-    for name, step, columns in model.named_steps["preprocess"].transformers_:
-        if name.split("_", 1)[0] in (DATE, DATETIME):
+    for kind, step, columns in kind_steps_of(model):
+        if kind in (DATE, DATETIME):
             reader = step.steps[0][1] if hasattr(step, "steps") else step  # DateParts first
             formats[str(columns[0])] = reader.format
     return formats
