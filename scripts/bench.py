@@ -116,9 +116,11 @@ def stage_log(log: Path) -> list[dict]:
     return [json.loads(line) for line in lines]
 
 
-def forced_repro(project: Path, log: Path) -> dict:
-    """One `dvc repro -f`: its wall time and peak RSS, and each stage's."""
-    seconds, rss = measure(["dvc", "repro", "-f", "-q"], project)
+def forced_repro(project: Path, log: Path, profiles: Path | None = None) -> dict:
+    """One `dvc repro -f`: its wall time and peak RSS, and each stage's (with `profiles`:
+    each stage under cProfile, its stats there)."""
+    env = ENV | {"BENCH_PROFILE_DIR": str(profiles)} if profiles else None
+    seconds, rss = measure(["dvc", "repro", "-f", "-q"], project, env)
     return {"seconds": seconds, "rss": rss, "stages": {e["stage"]: e for e in stage_log(log)}}
 
 
@@ -177,17 +179,19 @@ def default_project(scratch: Path, plan: Plan) -> dict:
     instrument(seed, log)
     runs: dict[str, list[dict]] = {"ours": [], "seed": []}
     floor = []
+    # QUICK checks the report's shape, not speed: its one forced repro of ours is also the profile.
+    profiles = Path(tempfile.mkdtemp(dir=scratch)) if plan.quick else None
     for _ in range(plan.repros):  # side by side: alternate, so load hits both alike
-        runs["ours"].append(forced_repro(ours, log))
+        runs["ours"].append(forced_repro(ours, log, profiles))
         runs["seed"].append(forced_repro(seed, log))
         floor.append(bare(ours))
-    from bench_everyday import everyday_loop, profile
+    from bench_everyday import everyday_loop, profile, profiled
 
     return {
         "bakes": bakes,
         "runs": runs,
         "bare": floor,
-        "profile": profile(ours),
+        "profile": profiled(profiles, ours) if profiles else profile(ours),
         "loop": everyday_loop(ours, seed, log, plan),
         "noop": noop_ratio(ours, plan.noops),
         "noop_minimal": noop_ratio(minimal_pipeline(scratch), plan.noops),

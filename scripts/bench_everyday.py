@@ -94,6 +94,12 @@ def slowest_functions(stats: pstats.Stats, project: Path) -> list[tuple[str, flo
     return sorted(rows, key=lambda row: -row[1])[:PROFILE_LINES]
 
 
+def summary(stats_file: Path, project: Path) -> dict:
+    """One stage's profile as the report shows it: total, imports, the slowest functions."""
+    stats = pstats.Stats(str(stats_file), stream=io.StringIO())
+    return {"seconds": stats.total_tt, "imports": import_seconds(stats), "top": slowest_functions(stats, project)}
+
+
 def profile(project: Path) -> dict[str, dict]:
     """Each stage of `project` (its inputs in place) run once under cProfile."""
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
@@ -105,7 +111,11 @@ def profile(project: Path) -> dict[str, dict]:
             out = Path(scratch) / "stage.prof"
             profiled = command.replace("python -m ", f"{sys.executable} -m cProfile -o {out} -m ", 1)
             measure(["sh", "-c", profiled], project, ENV | {"PYTHONPATH": str(project)})
-            stats = pstats.Stats(str(out), stream=io.StringIO())
-        found[name] = {"seconds": stats.total_tt, "imports": import_seconds(stats),
-                       "top": slowest_functions(stats, project)}  # fmt: skip
+            found[name] = summary(out, project)
     return found
+
+
+def profiled(folder: Path, project: Path) -> dict[str, dict]:
+    """The profiles a forced repro with BENCH_PROFILE_DIR=`folder` left, one per stage of `project`."""
+    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    return {name: summary(folder / f"{name}.prof", project) for name in stages}
