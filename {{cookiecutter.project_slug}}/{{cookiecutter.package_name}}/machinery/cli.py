@@ -17,6 +17,9 @@ monitor NEW.csv             compare a new batch with the model's training data: 
 
 REF is a run id, models:/<name>@<alias> or models:/<name>/<version>; predict and monitor
 use the champion unless given --model.
+
+Each command imports what it uses, so the ones that need no MLflow (params-schema, sweep-grid,
+plots-template) start in a fraction of the time.
 """
 
 import argparse
@@ -25,20 +28,21 @@ import sys
 from pathlib import Path
 
 from .. import settings
-from . import paths, predict, registry
-from .failures import STORE_ERRORS, first_line
-from .files import write_bytes_atomic
-from .params import ParamsError, schema_text
-from .records import ReproduceError, describe, find_run
-from .store import open_store, tracking_uri
+
+DEFAULT_MODEL = "the champion"
 
 
 def init_store(_: argparse.Namespace) -> None:
+    from .store import open_store, tracking_uri
+
     open_store()
     print(f"MLflow store ready: {tracking_uri()}")
 
 
 def show_champion(_: argparse.Namespace) -> None:
+    from . import registry
+    from .store import open_store, tracking_uri
+
     client = open_store()
     champion = registry.current_champion(client)
     if champion is None:
@@ -74,6 +78,9 @@ def print_sweep_grid(_: argparse.Namespace) -> None:
 
 
 def write_params_schema(_: argparse.Namespace) -> None:
+    from . import paths
+    from .files import write_bytes_atomic
+    from .params import schema_text
     from .stage import declared_sections
 
     write_bytes_atomic(paths.PARAMS_SCHEMA, schema_text(declared_sections()).encode("utf-8"))
@@ -87,6 +94,9 @@ def write_plots_template(_: argparse.Namespace) -> None:
 
 
 def show_lineage(args: argparse.Namespace) -> None:
+    from .records import describe, find_run
+    from .store import open_store
+
     client = open_store()
     print(describe(client, find_run(client, args.ref)))
 
@@ -97,15 +107,24 @@ def reproduce_run(args: argparse.Namespace) -> None:
     print(reproduce(args.ref, args.into, args.isolated))
 
 
+def champion_unless(model: str) -> str:
+    from .registry import CHAMPION_REF
+
+    return CHAMPION_REF if model == DEFAULT_MODEL else model
+
+
 def predict_file(args: argparse.Namespace) -> None:
-    print(predict.predict_file(args.source, args.out, args.model, args.chunk_rows))
+    from . import predict
+
+    rows = predict.CHUNK_ROWS if args.chunk_rows is None else args.chunk_rows
+    print(predict.predict_file(args.source, args.out, champion_unless(args.model), rows))
 
 
 def monitor_batch(args: argparse.Namespace) -> None:
     """Exit 0 (no drift), 1 (past a threshold) or 2 (bad input), for schedulers and CI."""
     from . import monitor  # scipy, matplotlib and DVC's API: only this command pays for them
 
-    sys.exit(monitor.main(args.batch, args.model))
+    sys.exit(monitor.main(args.batch, champion_unless(args.model)))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -131,16 +150,14 @@ def parser() -> argparse.ArgumentParser:
     scoring = commands.add_parser("predict")
     scoring.add_argument("source", type=Path, help="a CSV file with the model's input columns")
     scoring.add_argument("--out", type=Path, required=True, help="the CSV file to write")
-    scoring.add_argument("--model", default=registry.CHAMPION_REF, help="REF (default: champion)")
-    scoring.add_argument(
-        "--chunk-rows", type=int, default=predict.CHUNK_ROWS, help="rows scored at a time"
-    )
+    scoring.add_argument("--model", default=DEFAULT_MODEL, help="REF (default: the champion)")
+    scoring.add_argument("--chunk-rows", type=int, help="rows scored at a time")
     scoring.set_defaults(handler=predict_file)
     watch = commands.add_parser("monitor")
     watch.add_argument(
         "batch", type=Path, help="a CSV file of new rows (with the target, if known)"
     )
-    watch.add_argument("--model", default=registry.CHAMPION_REF, help="REF (default: champion)")
+    watch.add_argument("--model", default=DEFAULT_MODEL, help="REF (default: the champion)")
     watch.set_defaults(handler=monitor_batch)
     return main_parser
 
@@ -152,8 +169,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ReproduceError, ParamsError, predict.PredictError, *STORE_ERRORS) as error:
+    except Exception as error:
+        if not isinstance(error, user_facing_errors()):
+            raise
+        from .failures import first_line
+
         raise SystemExit(f"ERROR: {args.command}: {first_line(error)}") from None
+
+
+def user_facing_errors() -> tuple[type[BaseException], ...]:
+    """What a mistake or a failing store raises: one line, no traceback. Imported once one
+    was raised: a command that had no use for MLflow does not load it."""
+    from .failures import STORE_ERRORS
+    from .params import ParamsError
+    from .predict import PredictError
+    from .records import ReproduceError
+
+    return (ReproduceError, ParamsError, PredictError, *STORE_ERRORS)
 
 
 if __name__ == "__main__":
