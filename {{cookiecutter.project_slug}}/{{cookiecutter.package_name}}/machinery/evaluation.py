@@ -3,8 +3,7 @@
 The one call evaluate makes into MLflow: `record_evaluation` logs the run (params,
 metrics and the baseline's, lineage, plots, the pipeline's files, the model), registers the
 model, checks the promotion gate (gate.py) and settles `champion`, every contender scored on
-this run's test rows. A store that fails ends the
-stage with one line.
+this run's test rows. A store that fails ends the stage with one line.
 """
 
 import logging
@@ -61,7 +60,7 @@ def record_evaluation(
     baseline: Mapping[str, float | None],
     tables: dict[str, pd.DataFrame],
     task: str,
-    evaluate: Any,
+    evaluate: Any,  # params.evaluate: primary_metric and gate
     files: Namespace,
 ) -> None:
     """Record this evaluation in MLflow and decide `champion` on evaluate.primary_metric,
