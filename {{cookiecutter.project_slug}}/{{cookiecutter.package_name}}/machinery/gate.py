@@ -87,13 +87,13 @@ def check(
     metrics on the same rows. A baseline that cannot be scored there is not a rule."""
     kind, strategy = BASELINES[task]
     named = f"{kind.__name__}, {strategy}"
-    floor = baseline.get(metric)
-    if gate.beat_baseline and floor is not None and not beats(value, floor, direction):
-        reason = f"it does not beat the baseline ({named}: {metric} {floor:.4g})"
-        return Verdict(BEAT_BASELINE, baseline, floor, named, reason)
+    to_beat = baseline.get(metric)
+    if gate.beat_baseline and to_beat is not None and not beats(value, to_beat, direction):
+        reason = f"it does not beat the baseline ({named}: {metric} {to_beat:.4g})"
+        return Verdict(BEAT_BASELINE, baseline, to_beat, named, reason)
     least = gate.min_value
     if least is not None and improvement(value, least, direction) < 0 and not close(value, least):
         bound = "at least" if direction == MAXIMIZE else "at most"
         reason = f"it does not reach evaluate.gate.min_value ({metric} {bound} {least:.4g})"
-        return Verdict(MIN_VALUE, baseline, floor, named, reason)
-    return Verdict(PASSED, baseline, floor, named)
+        return Verdict(MIN_VALUE, baseline, to_beat, named, reason)
+    return Verdict(PASSED, baseline, to_beat, named)
