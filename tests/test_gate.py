@@ -3,6 +3,7 @@ shuffled noise scores worse than the mean of the training target: it is register
 never becomes champion, and its run says which rule it failed. The same model with the
 rule turned off takes the alias, so it was the gate that held it back."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,9 @@ def test_a_model_worse_than_the_baseline_never_becomes_champion(cookies, tmp_pat
         f"version 1 (rmse {rmse:.4g}) is not champion: it does not beat the baseline "
         f"(DummyRegressor, mean: rmse {baseline:.4g})"
     ), output
+    package = project.name.replace("-", "_")
+    asked = run([sys.executable, "-m", package, "champion"], project, env=project_env(project))
+    assert asked.returncode == 1 and "none of its 1 version(s) passed evaluate.gate" in asked.stderr
 
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["evaluate"]["gate"]["beat_baseline"] = False

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from .. import settings
-from . import paths, predict, registry
+from . import paths, predict, registry, tags
 from .failures import STORE_ERRORS, first_line
 from .files import write_bytes_atomic
 from .params import ParamsError, schema_text
@@ -41,6 +41,14 @@ def init_store(_: argparse.Namespace) -> None:
 def show_champion(_: argparse.Namespace) -> None:
     client = open_store()
     champion = registry.current_champion(client)
+    versions = registry.versions(client) if champion is None else []
+    passed = [v for v in versions if v.tags.get(tags.GATE, tags.GATE_PASSED) == tags.GATE_PASSED]
+    if versions and not passed:
+        raise SystemExit(
+            f"ERROR: no {settings.CHAMPION_ALIAS} in {tracking_uri()}: none of its "
+            f"{len(versions)} version(s) passed evaluate.gate (their registry.gate tag says "
+            "which rule each failed; docs/promotion-gate.md)"
+        )
     if champion is None:
         raise SystemExit(
             f"ERROR: no {settings.CHAMPION_ALIAS} in {tracking_uri()} yet: run "
