@@ -31,7 +31,7 @@ COMBINATIONS = all_combinations() if os.environ.get("ALL_COMBINATIONS") == "1" e
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\bcookiecutter\.")
 # The template's room in the generated package, one job a module.
 MACHINERY = ("__init__", "champion", "cli", "column_steps", "columns", "data", "deciding", "derive", "drift",
-             "environments", "evaluation", "failures", "files", "importance", "lineage", "metric_registry",
+             "environments", "evaluation", "failures", "files", "gate", "importance", "lineage", "metric_registry",
              "model_log", "model_registry", "monitor", "monitor_log", "params", "paths", "plots", "plots_page",
              "predict", "records", "registry", "reproduce", "runs", "server", "stage", "store", "table_format",
              "tags", "training_data")  # fmt: skip
@@ -49,9 +49,11 @@ def expected_files(combo: Combo, package: str) -> set[str]:
         *(f"{package}/machinery/{name}.py" for name in MACHINERY),
         "tests/__init__.py", "tests/conftest.py", "tests/test_stages.py", "tests/machinery/__init__.py",
         *(f"tests/machinery/test_{name}.py" for name in ("params", "tracking", "pipeline_definition", "monitor",
-                                                         "plots", "derive", "text_drift", "messages", "dates")),
+                                                         "plots", "derive", "text_drift", "messages", "dates",
+                                                         "gate")),
         *(f"docs/{name}.md" for name in ("ci", "experiments", "extending", "failures", "git-hooks", "plots",
-                                         "reproduce", "serving", "speed", "team-server", "template-updates")),
+                                         "promotion-gate", "reproduce", "serving", "speed", "team-server",
+                                         "template-updates")),
     }  # fmt: skip
     if combo.ci == "github":
         files |= {".github/workflows/ci.yml", ".github/workflows/monitor.yml"}

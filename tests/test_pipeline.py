@@ -115,7 +115,8 @@ def test_repro_tracks_registers_and_reproduces(cookies, combo):
     target = CUSTOM_TARGETS[combo.task] if combo.dataset == "custom" else "target"
     assert first.data.params["train.model"] == combo.model
     assert first.data.params["data.target"] == target
-    assert set(first.data.metrics) == METRICS[combo.task]
+    # The model's metrics, and beside them the baseline's (a model that ignores the features).
+    assert set(first.data.metrics) == METRICS[combo.task] | {f"baseline.{name}" for name in METRICS[combo.task]}
     tags = first.data.tags
     assert tags["lineage.git_commit"] == git(project, "rev-list", "--max-parents=0", "HEAD").strip()
     assert tags["lineage.model_md5"] == first_lock["models/model.pkl"]
@@ -141,6 +142,8 @@ def test_repro_tracks_registers_and_reproduces(cookies, combo):
                                           "lineage.lock_md5", "lineage.model_md5") if key in tags}  # fmt: skip
     lineage |= {key: value for key, value in tags.items() if key.startswith("lineage.data_md5.")}
     primary = yaml.safe_load((project / "params.yaml").read_text())["evaluate"]["primary_metric"]
+    assert tags["registry.gate"] == champion.tags["registry.gate"] == "passed"  # it beat the baseline
+    assert float(tags["registry.baseline_value"]) == pytest.approx(first.data.metrics[f"baseline.{primary}"])
     lineage |= {"lineage.run_id": first.info.run_id, "lineage.metric": primary,
                 "lineage.metric_value": repr(first.data.metrics[primary])}  # fmt: skip
     assert {key: champion.tags.get(key) for key in lineage} == lineage

@@ -3,6 +3,7 @@
 Maintained by the template (arrives with `cruft update`); your tests can use them too.
 """
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +52,22 @@ def frame(task: str) -> pd.DataFrame:
     return synthetic_frame(task)
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """An empty MLflow SQLite file with its tables made: made once, since MLflow's migrations
+    take seconds and a copy of their result takes milliseconds."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    folder = tmp_path_factory.mktemp("migrated")
+    made = SqlAlchemyStore(f"sqlite:///{folder / 'mlflow.db'}", str(folder / "artifacts"))
+    made.engine.dispose()  # every change is in the file before it is copied
+    return folder / "mlflow.db"
+
+
 @pytest.fixture
-def store_dir(tmp_path, monkeypatch):
+def store_dir(tmp_path, monkeypatch, migrated_store):
     """An empty SQLite MLflow store in tmp_path, used through the project's own store code."""
+    shutil.copyfile(migrated_store, tmp_path / "mlflow.db")
     monkeypatch.setenv("DVC_ROOT", str(tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path

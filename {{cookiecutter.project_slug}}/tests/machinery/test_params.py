@@ -70,6 +70,29 @@ def test_nested_value_out_of_range(tmp_path):
         load(tmp_path, params, "data", "train")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("beat_baseline", "yes", "evaluate.gate.beat_baseline must be true or false"),
+     ("min_value", "high", "evaluate.gate.min_value must be null or a number, got 'high'"),
+     ("min_improvement", -0.1, "evaluate.gate.min_improvement must be null or a number >= 0"),
+     ("margin", 1, "evaluate.gate.margin is not a known key (known: beat_baseline, min_value, ")],
+)  # fmt: skip
+def test_bad_gate_value_names_its_key(tmp_path, key, value, message):
+    params = shipped_params()
+    params["evaluate"]["gate"][key] = value
+    with pytest.raises(ParamsError) as error:
+        load(tmp_path, params, "data", "evaluate")
+    assert str(error.value).startswith(message)
+
+
+def test_a_params_file_without_the_gate_gets_its_defaults(tmp_path):
+    """A project made before the gate existed keeps running: the baseline rule, no floor."""
+    params = shipped_params()
+    del params["evaluate"]["gate"]
+    gate = load(tmp_path, params, "data", "evaluate")["evaluate"].gate
+    assert (gate.beat_baseline, gate.min_value, gate.min_improvement) == (True, None, None)
+
+
 def test_only_the_selected_models_block_is_required(tmp_path):
     params = shipped_params()
     selected = params["train"]["model"]

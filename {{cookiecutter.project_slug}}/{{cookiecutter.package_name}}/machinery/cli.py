@@ -40,11 +40,19 @@ def init_store(_: argparse.Namespace) -> None:
 
 
 def show_champion(_: argparse.Namespace) -> None:
-    from . import registry
+    from . import registry, tags
     from .store import open_store, tracking_uri
 
     client = open_store()
     champion = registry.current_champion(client)
+    versions = registry.versions(client) if champion is None else []
+    passed = [v for v in versions if v.tags.get(tags.GATE, tags.GATE_PASSED) == tags.GATE_PASSED]
+    if versions and not passed:
+        raise SystemExit(
+            f"ERROR: no {settings.CHAMPION_ALIAS} in {tracking_uri()}: none of its "
+            f"{len(versions)} version(s) passed evaluate.gate (their registry.gate tag says "
+            "which rule each failed; docs/promotion-gate.md)"
+        )
     if champion is None:
         raise SystemExit(
             f"ERROR: no {settings.CHAMPION_ALIAS} in {tracking_uri()} yet: run "

@@ -1,21 +1,22 @@
 """Maintained by the template (arrives with `cruft update`).
 
 The one call evaluate makes into MLflow: `record_evaluation` logs the run (params,
-metrics, lineage, plots, the pipeline's files, the model), registers the model and settles
-`champion`, every contender scored on this run's test rows. A store that fails ends the
-stage with one line.
+metrics and the baseline's, lineage, plots, the pipeline's files, the model), registers the
+model, checks the promotion gate (gate.py) and settles `champion`, every contender scored on
+this run's test rows. A store that fails ends the stage with one line.
 """
 
 import logging
 import math
 from argparse import Namespace
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import mlflow
 import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from . import plots
+from . import gate, plots
 from .champion import Ranking, explain
 from .failures import STORE_ERRORS, first_line
 from .metric_registry import Scored, predict, registered
@@ -56,17 +57,22 @@ def check_finite(metrics: Mapping[str, float], primary: str) -> None:
 def record_evaluation(
     scored: Scored,
     metrics: Mapping[str, float],
+    baseline: Mapping[str, float | None],
     tables: dict[str, pd.DataFrame],
     task: str,
-    primary: str,
+    evaluate: Any,  # params.evaluate: primary_metric and gate
     files: Namespace,
 ) -> None:
-    """Record this evaluation in MLflow and decide `champion` on metric `primary`.
+    """Record this evaluation in MLflow and decide `champion` on evaluate.primary_metric,
+    for a model that passes evaluate.gate (`baseline`: gate.baseline_metrics, same rows).
 
     `files` are evaluate's: the model file, and the metrics, predictions and plots it wrote,
     which are logged with the run beside params.yaml.
     """
-    ranking = Ranking(primary, registered()[primary].direction, incumbent_scorer(scored, primary))
+    primary, direction = evaluate.primary_metric, registered()[evaluate.primary_metric].direction
+    margin = evaluate.gate.min_improvement or 0.0
+    ranking = Ranking(primary, direction, incumbent_scorer(scored, primary), margin)
+    verdict = gate.check(metrics[primary], primary, direction, baseline, evaluate.gate, task)
     figures = plots.figures(scored, tables, task, primary)
     try:
         everything = read_params()
@@ -77,6 +83,7 @@ def record_evaluation(
                 metrics,
                 everything,
                 ranking,
+                verdict,
                 model_file=files.model,
                 artifacts=(files.metrics, files.predictions, files.plots, images, PARAMS),
                 requirements=requirements_of(everything.get("train", {}).get("model")),
@@ -84,8 +91,10 @@ def record_evaluation(
     except STORE_ERRORS as error:
         raise SystemExit(f"ERROR: MLflow at {tracking_uri()}: {first_line(error)}") from None
     log.info("metrics %s", dict(metrics))
-    log.info("MLflow run %s; model %s", recorded.run_id,
-             explain(recorded.decision, recorded.version, primary, metrics[primary]))  # fmt: skip
+    log.info("baseline (%s) %s", verdict.baseline_name, dict(baseline))
+    value = metrics[primary]
+    outcome = explain(recorded.decision, recorded.version, primary, value, verdict.reason)
+    log.info("MLflow run %s; model %s", recorded.run_id, outcome)
     if recorded.dirty:
         log.warning(
             "this run was made on uncommitted changes: they are logged with it, so "

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import ValidationInfo, field_validator
 
-from .params import Section
+from .params import GateParams, Section
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 
@@ -87,11 +87,13 @@ def score(scored: Scored, task: str, tolerant: bool = False) -> dict[str, float 
 
 @cache
 def evaluate_params_model() -> type[Section]:
-    """The `evaluate` section: the metric that decides which version holds `champion`."""
+    """The `evaluate` section: the metric that decides which version holds `champion`, and
+    the gate a version must pass to hold it."""
 
     class EvaluateParams(Section):
         # Its direction (higher or lower is better) comes from metrics.py.
         primary_metric: Literal[tuple(registered())]
+        gate: GateParams = GateParams()
 
         @field_validator("primary_metric")
         @classmethod

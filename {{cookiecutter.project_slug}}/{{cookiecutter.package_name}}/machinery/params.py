@@ -50,6 +50,24 @@ class DataParams(Section):
     )
 
 
+class GateParams(Section):
+    """The `evaluate.gate` section: what a model must reach to hold `champion` (gate.py)."""
+
+    # Descriptions say what a value must be, as error messages quote them (describe_schema).
+    beat_baseline: bool = Field(
+        default=True, description="true or false (beat a model that ignores the features)"
+    )
+    min_value: float | None = Field(
+        default=None,
+        description="a number (a floor on primary_metric, a ceiling when lower is better) or null",
+    )
+    min_improvement: float | None = Field(
+        default=None,
+        ge=0,
+        description="a number >= 0 (what a challenger must beat the champion by) or null",
+    )
+
+
 Sections = Mapping[str, type[Section]]
 
 
@@ -146,6 +164,8 @@ def describe_schema(node: dict[str, Any]) -> str:
         low, high = node.get("exclusiveMinimum"), node.get("exclusiveMaximum")
         if low is not None and high is not None:
             return f"a number between {low} and {high}"
+        if "minimum" in node:
+            return f"a number >= {node['minimum']}"
         return f"a number > {low}" if low is not None else "a number"
     return {"string": "text", "boolean": "true or false", "array": "a list"}.get(kind, "valid")
 

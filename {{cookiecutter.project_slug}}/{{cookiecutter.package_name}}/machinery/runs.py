@@ -1,8 +1,9 @@
 """Maintained by the template (arrives with `cruft update`).
 
 The whole record of one pipeline execution, as one MLflow run: params, metrics, lineage
-tags, datasets, the pipeline's files, the model, its registered version and the champion
-decision. A run that fails half-way is ended FAILED, never left RUNNING.
+tags, datasets, the pipeline's files, the model, its baseline's metrics, its registered
+version, the promotion gate's verdict and the champion decision. A run that fails half-way
+is ended FAILED, never left RUNNING.
 """
 
 import json
@@ -20,7 +21,7 @@ import mlflow
 from mlflow.data.dataset_source_registry import get_dataset_source_from_json
 from mlflow.data.meta_dataset import MetaDataset
 
-from . import champion, columns, lineage, paths, registry, tags
+from . import champion, columns, gate, lineage, paths, registry, tags
 from .files import md5_of
 from .model_log import log_model
 from .server import HTTP_DEFAULTS
@@ -40,6 +41,7 @@ class Recorded:
     run_id: str
     version: Any
     decision: champion.Decision
+    verdict: gate.Verdict
     # Made on uncommitted changes outside an experiment (whose changes are meant to be).
     dirty: bool
 
@@ -94,12 +96,39 @@ def version_summary(
     return f"{model} on {data or 'no tracked data'}; commit {commit}{dirty}; {metric} {value:.4g}"
 
 
+def gate_tags(verdict: gate.Verdict, decision: champion.Decision | None = None) -> dict[str, str]:
+    """The gate's verdict as tags: for the version, and with the champion `decision` for the
+    run, whose gate is `min_improvement` when it beat the champion by less than that."""
+    value = verdict.baseline_value
+    short = decision is not None and decision.short_of is not None
+    return {
+        tags.GATE: gate.MIN_IMPROVEMENT if short else verdict.rule,
+        tags.BASELINE_VALUE: "not comparable" if value is None else repr(value),
+        tags.BASELINE_MODEL: verdict.baseline_name,
+    }
+
+
+def settle(
+    client: Any, version: Any, ranking: champion.Ranking, value: float, verdict: gate.Verdict
+) -> champion.Decision:
+    """The champion decision for a version that passed the gate; one that failed it never
+    moves the alias (it is champion only if it held the alias already, with identical bytes)."""
+    refreshed = gate_tags(verdict)
+    for key, tag in refreshed.items():  # a reused version takes this evaluation's verdict
+        if version.tags.get(key) != tag:
+            client.set_model_version_tag(registry.NAME, version.version, key, tag)
+    if verdict.passed:
+        return champion.promote_if_better(client, version, ranking, value)
+    return champion.Decision(champion=champion.same(registry.current_champion(client), version))
+
+
 def record_run(
     model: Any,
     features: Any,
     metrics: Mapping[str, float],
     params: Mapping[str, Any],
     ranking: champion.Ranking,
+    verdict: gate.Verdict,
     model_file: Path,
     artifacts: tuple[Path, ...],
     requirements: tuple[str, ...] = (),
@@ -118,6 +147,8 @@ def record_run(
     try:
         mlflow.log_params(lineage.flatten(params))
         mlflow.log_metrics(dict(metrics))
+        baseline = {f"{tags.BASELINE_PREFIX}{k}": v for k, v in verdict.baseline.items()}
+        mlflow.log_metrics({key: value for key, value in baseline.items() if value is not None})
         mlflow.set_tags(trail)
         log_datasets(trail, stages)
         if kinds := features.attrs.get(columns.ATTRS_KEY):  # what prepare decided each column is
@@ -132,15 +163,16 @@ def record_run(
             lineage_of_version = tags.version_lineage(trail, run.info.run_id, ranking.metric, value)
             summary = version_summary(params, trail, ranking.metric, value)
             version = registry.register(
-                client, info.model_uri, model_md5, lineage_of_version, summary
+                client, info.model_uri, model_md5, lineage_of_version | gate_tags(verdict), summary
             )
-            decision = champion.promote_if_better(client, version, ranking, metrics[ranking.metric])
+            decision = settle(client, version, ranking, value, verdict)
         mlflow.set_tags(
             {
                 tags.REGISTERED_VERSION: version.version,
                 tags.IS_CHAMPION: str(decision.champion).lower(),
                 tags.RANKED_BY: ranking.metric,
                 **decision.tags(),
+                **gate_tags(verdict, decision),
             }
         )
     except BaseException:
@@ -148,4 +180,4 @@ def record_run(
         raise
     mlflow.end_run()
     dirty = trail[tags.GIT_DIRTY] == "true" and tags.EXPERIMENT_NAME not in trail
-    return Recorded(run.info.run_id, version, decision, dirty)
+    return Recorded(run.info.run_id, version, decision, verdict, dirty)

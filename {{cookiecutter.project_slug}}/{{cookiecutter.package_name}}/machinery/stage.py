@@ -51,10 +51,11 @@ def core_limit(n_jobs: int | None = None) -> int | None:
     return 1 if in_copy else None
 
 
-def read_input(path: Path) -> pd.DataFrame:
-    """A stage's input table, or a one-line exit naming the file."""
+def read_input(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A stage's input table (`columns`: only those, of a Parquet file), or a one-line exit
+    naming the file."""
     try:
-        return read_table(path)
+        return read_table(path, columns=columns)
     except DataError as error:
         raise SystemExit(f"ERROR: {error}") from None
 

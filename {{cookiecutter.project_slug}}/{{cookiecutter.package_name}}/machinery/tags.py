@@ -37,6 +37,14 @@ IS_CHAMPION = "registry.champion"
 RANKED_BY = "registry.ranked_by"
 INCUMBENT_VERSION = "registry.incumbent_version"
 INCUMBENT_VALUE = "registry.incumbent_value"
+# The promotion gate (gate.py), on the run and on its version: `passed` or the rule failed
+# (beat_baseline, min_value; on the run also min_improvement), the baseline's value of the
+# primary metric on the same test rows, and which baseline it was. The baseline's metrics
+# are logged as BASELINE_PREFIX + <metric>.
+GATE, GATE_PASSED = "registry.gate", "passed"
+BASELINE_VALUE = "registry.baseline_value"
+BASELINE_MODEL = "registry.baseline"
+BASELINE_PREFIX = "baseline."
 
 # On a registered version: the md5 of its model file (one version per distinct model).
 VERSION_MODEL_MD5 = "model_md5"

@@ -1,9 +1,11 @@
 """Evaluate: model + test Parquet file -> metrics, plot data, and one MLflow run.
 
-Reads `--model`, `--test` and params `data` and `evaluate`; writes `--metrics` (for
-`dvc metrics`), and `--predictions` and the `--plots` folder (one CSV file per plot, for
-`dvc plots`). Then one call records the run in MLflow, registers the model and moves
-`champion` if this model beats the current one on evaluate.primary_metric. Yours to change.
+Reads `--model`, `--test`, the target column of `--train` (to fit the baseline) and params
+`data` and `evaluate`; writes `--metrics` (for `dvc metrics`), and `--predictions` and the
+`--plots` folder (one CSV file per plot, for `dvc plots`). Then one call records the run in
+MLflow, registers the model and moves `champion` if this model passes evaluate.gate (it
+beats the baseline, a model that ignores the features) and beats the current champion on
+evaluate.primary_metric. Yours to change.
 """
 
 import pickle
@@ -16,12 +18,13 @@ from ..machinery import plots
 from ..machinery.data import write_table
 from ..machinery.evaluation import check_finite, record_evaluation
 from ..machinery.files import write_json_atomic
+from ..machinery.gate import baseline_metrics
 from ..machinery.metric_registry import Scored, evaluate_params_model, predict, score
 from ..machinery.params import DataParams
 from ..machinery.stage import core_limit, read_input, start
 
 PARAMS = {"data": DataParams, "evaluate": evaluate_params_model()}
-FILES = ("model", "test", "metrics", "predictions", "plots")
+FILES = ("model", "test", "train", "metrics", "predictions", "plots")
 
 
 def prediction_table(scored: Scored) -> pd.DataFrame:
@@ -42,7 +45,9 @@ def main() -> None:
     tables = plots.plot_tables(scored, data.task, primary)
     for name, table in tables.items():
         write_table(table, files.plots / f"{name}.csv")
-    record_evaluation(scored, metrics, tables, data.task, primary, files)
+    train_target = read_input(files.train, columns=[data.target])[data.target]
+    baseline = baseline_metrics(train_target, scored, data.task)
+    record_evaluation(scored, metrics, baseline, tables, data.task, params.evaluate, files)
 
 
 if __name__ == "__main__":
